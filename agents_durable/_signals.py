@@ -1,0 +1,28 @@
+"""Engine signals: control flow that plan code must never intercept.
+
+They derive from ``BaseException``: validation forbids bare ``except:`` and
+``except BaseException`` in plans, and these classes are never put in a plan's namespace,
+so a plan cannot name, catch or raise them. The engine turns each into a status.
+"""
+
+from __future__ import annotations
+
+from agents_durable.errors import RunError
+
+__all__ = ["EngineSignal", "Fatal", "Suspend"]
+
+
+class EngineSignal(BaseException):
+    """Base of every signal the engine throws through plan code."""
+
+
+class Suspend(EngineSignal):
+    """The activation must end now; the instance resumes in a later activation."""
+
+
+class Fatal(EngineSignal):
+    """The instance must fail with ``error`` (budget, nondeterminism, limits, aborts)."""
+
+    def __init__(self, error: RunError) -> None:
+        super().__init__(str(error))
+        self.error = error

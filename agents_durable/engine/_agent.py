@@ -1,0 +1,292 @@
+"""The agent-scoped API: one agent's plans and instances, and nothing of anyone else's.
+
+Every store call passes this scope's agent id, and every "not yours" looks exactly like
+"not there": a foreign instance id raises the same ``InstanceNotFound``, with the same
+message, as an id that was never created.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from agents_durable.engine._models import (
+    EventEntry,
+    History,
+    InstanceList,
+    InstanceStatus,
+    LogEntry,
+    PlanVersion,
+    StepEntry,
+)
+from agents_durable.errors import (
+    InstanceNotFound,
+    InvalidInstanceId,
+    LimitExceeded,
+    PlanNotFound,
+    UsageError,
+)
+from agents_durable.plans import Diagnostic, PlanPolicy, compile_plan, validate_plan
+from agents_durable.store import NewInstance
+
+if TYPE_CHECKING:
+    from agents_durable.engine._engine import Engine
+
+__all__ = ["AgentScope", "Instance"]
+
+_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check_id(instance_id: str) -> str:
+    if not isinstance(instance_id, str) or not _ID.match(instance_id):
+        raise InvalidInstanceId(
+            f"instance id {instance_id!r} is invalid: use 1-100 characters from A-Z, a-z, "
+            "0-9, '_' and '-', not starting with '-'")
+    return instance_id
+
+
+def _json_text(value: Any, *, limit: int, what: str) -> str:
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise UsageError(f"{what} must be JSON data (dict, list, str, int, float, bool, "
+                         f"None): {exc}") from None
+    if len(text.encode()) > limit:
+        raise LimitExceeded(f"{what} is {len(text.encode()):,} bytes of JSON; the limit is "
+                            f"{limit:,}")
+    return text
+
+
+class AgentScope:
+    """``engine.agent(agent_id, tools=[...])``: everything one agent may do."""
+
+    def __init__(self, engine: Engine, agent_id: str, grants: frozenset[str],
+                 policy: PlanPolicy) -> None:
+        self._engine = engine
+        self.agent_id = agent_id
+        self.tools = grants
+        self.policy = policy
+
+    def __repr__(self) -> str:
+        return f"<AgentScope {self.agent_id!r} tools={sorted(self.tools)}>"
+
+    # -- plans -----------------------------------------------------------------------------
+
+    def validate_plan(self, source: str) -> list[Diagnostic]:
+        """Diagnostics for ``source`` under this agent's policy and tool grants."""
+        return validate_plan(source, self.policy, tools=self.tools)
+
+    async def register_plan(self, name: str, source: str) -> PlanVersion:
+        """Validate, compile and store ``source`` as the next version of ``name``.
+
+        Registering identical source again returns the existing version. Raises
+        ``PlanRejected`` (with ``.diagnostics``) when the plan does not validate.
+        """
+        engine = self._engine
+        engine.check_open()
+        if not isinstance(name, str) or not name.strip() or len(name) > 200 or any(
+                ord(c) < 32 for c in name):
+            raise UsageError("plan name must be a non-empty string of at most 200 characters")
+        if not isinstance(source, str):
+            raise UsageError("plan source must be a str")
+        plan = compile_plan(source, self.policy, tools=self.tools)
+        outline = json.dumps([entry.model_dump() for entry in plan.outline])
+        record, _ = await engine.store.put_plan_version(
+            self.agent_id, name, plan.hash, source, plan.description, outline,
+            self.policy.model_dump_json(), engine.clock.now())
+        return PlanVersion.from_record(record)
+
+    async def get_plan(self, name: str | None = None, *, version: int | None = None,
+                       hash: str | None = None) -> PlanVersion:
+        """A plan version by name (latest, or ``version``) or by content hash."""
+        self._engine.check_open()
+        if name is None and hash is None:
+            raise UsageError("give a plan name or a hash")
+        record = await self._engine.store.get_plan_version(self.agent_id, name=name,
+                                                           version=version, hash=hash)
+        if record is None:
+            what = f"hash {hash!r}" if hash else f"name {name!r}" + (
+                f" version {version}" if version else "")
+            raise PlanNotFound(f"no plan with {what} is registered for this agent")
+        return PlanVersion.from_record(record)
+
+    async def list_plans(self, name: str | None = None) -> list[PlanVersion]:
+        """Every version of every plan (or of ``name``), oldest first."""
+        self._engine.check_open()
+        records = await self._engine.store.list_plan_versions(self.agent_id, name)
+        return [PlanVersion.from_record(r) for r in records]
+
+    # -- instances ---------------------------------------------------------------------------
+
+    async def _new(self, plan: str | PlanVersion, params: Any, id: str | None) -> NewInstance:
+        if isinstance(plan, PlanVersion):
+            version = await self.get_plan(hash=plan.hash)
+        elif isinstance(plan, str) and _HASH.match(plan):
+            version = await self.get_plan(hash=plan)
+        else:
+            version = await self.get_plan(plan)
+        instance_id = _check_id(id) if id is not None else secrets.token_hex(8)
+        text = _json_text({} if params is None else params,
+                          limit=self._engine.limits.max_payload_bytes, what="params")
+        return NewInstance(agent_id=self.agent_id, id=instance_id, plan_name=version.name,
+                           plan_version=version.version, plan_hash=version.hash,
+                           params=text, created_at=self._engine.clock.now())
+
+    async def create(self, plan: str | PlanVersion, params: Any = None, *,
+                     id: str | None = None) -> Instance:
+        """Start an instance of ``plan`` (a name, meaning its latest version, or a hash)."""
+        self._engine.check_open()
+        new = await self._new(plan, params, id)
+        await self._engine.store.create_instances([new])
+        self._engine.notify()
+        return Instance(self, new.id)
+
+    async def create_batch(self, items: Iterable[Mapping[str, Any]]) -> list[Instance]:
+        """Create up to 100 instances atomically: all of them, or none (``InstanceExists``).
+
+        Each item is ``{"plan": ..., "params": ..., "id": ...}`` (params and id optional).
+        """
+        self._engine.check_open()
+        items = list(items)
+        if len(items) > 100:
+            raise UsageError(f"create_batch takes at most 100 instances, got {len(items)}")
+        news = [await self._new(item["plan"], item.get("params"), item.get("id"))
+                for item in items]
+        ids = [n.id for n in news]
+        if len(set(ids)) != len(ids):
+            raise UsageError("create_batch got the same id twice")
+        await self._engine.store.create_instances(news)
+        self._engine.notify()
+        return [Instance(self, n.id) for n in news]
+
+    async def get(self, id: str) -> Instance:
+        """The handle of instance ``id``; ``InstanceNotFound`` if this agent has none."""
+        self._engine.check_open()
+        if not isinstance(id, str) or not _ID.match(id):
+            raise InstanceNotFound(str(id))
+        if await self._engine.store.get_instance(self.agent_id, id) is None:
+            raise InstanceNotFound(id)
+        return Instance(self, id)
+
+    async def list(self, status: str | None = None, plan: str | None = None, *,
+                   limit: int = 50, cursor: str | None = None) -> InstanceList:
+        """This agent's instances, newest first, ``limit`` per page."""
+        self._engine.check_open()
+        if not 1 <= limit <= 1000:
+            raise UsageError("limit must be between 1 and 1000")
+        after = None
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise UsageError("cursor must be a value returned as next_cursor")
+            after = int(cursor)
+        records = await self._engine.store.list_instances(
+            self.agent_id, status=status, plan=plan, limit=limit + 1, after=after)
+        more = len(records) > limit
+        records = records[:limit]
+        return InstanceList(items=[InstanceStatus.from_record(r) for r in records],
+                            next_cursor=str(records[-1].pk) if more and records else None)
+
+
+class Instance:
+    """A handle on one instance of one agent. Cheap; holds only the ids."""
+
+    def __init__(self, scope: AgentScope, id: str) -> None:
+        self._scope = scope
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"<Instance {self.id!r} of agent {self._scope.agent_id!r}>"
+
+    @property
+    def agent_id(self) -> str:
+        return self._scope.agent_id
+
+    async def _record(self) -> Any:
+        engine = self._scope._engine
+        engine.check_open()
+        record = await engine.store.get_instance(self._scope.agent_id, self.id)
+        if record is None:
+            raise InstanceNotFound(self.id)
+        return record
+
+    async def status(self) -> InstanceStatus:
+        """Status, output or error, plan version, and the steps recorded so far."""
+        record = await self._record()
+        steps, _, _ = await self._scope._engine.store.history(record.pk)
+        return InstanceStatus.from_record(record, steps)
+
+    async def history(self) -> History:
+        """The journal: steps with attempts, events received, captured ``print`` lines."""
+        record = await self._record()
+        steps, events, logs = await self._scope._engine.store.history(record.pk)
+        return History(id=self.id, status=InstanceStatus.from_record(record, steps),
+                       steps=[StepEntry.from_record(s) for s in steps],
+                       events=[EventEntry.from_record(e) for e in events],
+                       logs=[LogEntry.from_record(entry) for entry in logs])
+
+    async def send_event(self, type: str, payload: Any = None) -> None:
+        """Deliver an event. Buffered until a ``wait_for_event`` of that type takes it."""
+        engine = self._scope._engine
+        engine.check_open()
+        if not isinstance(type, str) or not type or len(type) > 256:
+            raise UsageError("event type must be a non-empty string of at most 256 characters")
+        text = _json_text(payload, limit=engine.limits.max_payload_bytes, what="event payload")
+        await engine.store.add_event(self._scope.agent_id, self.id, type, text,
+                                     engine.clock.now())
+        engine.notify()
+
+    async def _control(self, op: str, from_seq: int | None = None) -> None:
+        engine = self._scope._engine
+        engine.check_open()
+        record = await engine.store.control(self._scope.agent_id, self.id, op,
+                                            engine.clock.now(), from_seq)
+        engine.request_control(record.pk, op)
+        engine.changed(self._scope.agent_id, self.id)
+        engine.notify()
+
+    async def pause(self) -> None:
+        """Park the instance after its running step; sleeps keep their remaining time."""
+        await self._control("pause")
+
+    async def resume(self) -> None:
+        """Continue a paused instance."""
+        await self._control("resume")
+
+    async def terminate(self) -> None:
+        """Stop the instance for good. Raises ``InstanceNotActive`` if it already finished."""
+        await self._control("terminate")
+
+    async def restart(self, from_step: str | tuple[str, int] | None = None) -> None:
+        """Run again from the top, or from ``(name, occurrence)`` keeping earlier results."""
+        from_seq = None
+        if from_step is not None:
+            name, occurrence = (from_step, 1) if isinstance(from_step, str) else from_step
+            record = await self._record()
+            steps, _, _ = await self._scope._engine.store.history(record.pk)
+            match = [s for s in steps if s.name == name and s.occurrence == occurrence]
+            if not match:
+                raise UsageError(f"instance {self.id!r} has no recorded step {name!r} "
+                                 f"(occurrence {occurrence})")
+            from_seq = match[0].seq
+        await self._control("restart", from_seq)
+
+    async def wait(self, timeout: float | None = None) -> InstanceStatus:
+        """Wait until the instance completes, errors or is terminated; return its status.
+
+        ``timeout`` is in real seconds; ``TimeoutError`` when it passes.
+        """
+        engine = self._scope._engine
+        with anyio.fail_after(timeout):
+            while True:
+                changed = engine.watch(self._scope.agent_id, self.id)
+                status = await self.status()
+                if status.finished:
+                    return status
+                with anyio.move_on_after(0.25 if not engine.worker else 2.0):
+                    await changed.wait()

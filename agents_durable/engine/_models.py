@@ -1,0 +1,189 @@
+"""The public data models: plan versions, instance status, history, limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents_durable.plans._outline import OutlineEntry
+from agents_durable.store import EventRecord, InstanceRecord, LogRecord, PlanVersionRecord, StepRecord
+
+__all__ = [
+    "ErrorInfo",
+    "EventEntry",
+    "History",
+    "InstanceList",
+    "InstanceStatus",
+    "Limits",
+    "LogEntry",
+    "PlanVersion",
+    "Status",
+    "StepEntry",
+]
+
+Status = Literal["queued", "running", "waiting", "waiting_for_pause", "paused", "complete",
+                 "errored", "terminated"]
+
+
+def _time(value: float | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromtimestamp(value, dt.timezone.utc)
+
+
+class Limits(BaseModel):
+    """Engine-wide limits (SPEC defaults). Exceeding one fails that step or instance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_payload_bytes: int = 1024 * 1024
+    max_result_bytes: int = 1024 * 1024
+    max_steps: int = 10_000
+    max_sleep_seconds: float = 365 * 86400.0
+
+
+class PlanVersion(BaseModel):
+    """A registered plan: immutable, addressed by name + version or by content hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent_id: str
+    name: str
+    version: int
+    hash: str
+    description: str
+    outline: list[OutlineEntry]
+    created: dt.datetime
+    source: str = Field(repr=False)
+
+    @classmethod
+    def from_record(cls, record: PlanVersionRecord) -> PlanVersion:
+        return cls(agent_id=record.agent_id, name=record.name, version=record.version,
+                   hash=record.hash, description=record.description,
+                   outline=[OutlineEntry(**e) for e in json.loads(record.outline)],
+                   created=_time(record.created_at), source=record.source)
+
+
+class ErrorInfo(BaseModel):
+    """Why an instance errored: the error's class name, its message, the step it was in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    message: str
+    step: str | None = None
+
+
+class StepEntry(BaseModel):
+    """One journal entry: a step's identity, state, attempts and outcome."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    kind: str
+    name: str
+    occurrence: int
+    state: Literal["done", "failed", "waiting", "retrying"]
+    attempts: int
+    started: dt.datetime | None
+    ended: dt.datetime | None
+    wake_at: dt.datetime | None
+    result: Any = None
+    error: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    attempt_log: list[dict[str, Any]] = Field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, record: StepRecord) -> StepEntry:
+        return cls(seq=record.seq, kind=record.kind, name=record.name,
+                   occurrence=record.occurrence, state=record.state,  # type: ignore[arg-type]
+                   attempts=record.attempts, started=_time(record.started_at),
+                   ended=_time(record.ended_at), wake_at=_time(record.wake_at),
+                   result=json.loads(record.result) if record.result is not None else None,
+                   error=json.loads(record.error) if record.error else None,
+                   config=json.loads(record.config) if record.config else None,
+                   attempt_log=json.loads(record.detail) if record.detail else [])
+
+
+class EventEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    type: str
+    payload: Any
+    timestamp: dt.datetime
+    consumed_by_step: int | None
+
+    @classmethod
+    def from_record(cls, record: EventRecord) -> EventEntry:
+        return cls(seq=record.seq, type=record.type, payload=json.loads(record.payload),
+                   timestamp=_time(record.created_at), consumed_by_step=record.consumed_by)
+
+
+class LogEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: dt.datetime
+    line: str
+
+    @classmethod
+    def from_record(cls, record: LogRecord) -> LogEntry:
+        return cls(at=_time(record.at), line=record.line)
+
+
+class InstanceStatus(BaseModel):
+    """What ``handle.status()`` returns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: Status
+    output: Any = None
+    error: ErrorInfo | None = None
+    plan: str
+    version: int
+    plan_hash: str
+    created: dt.datetime
+    updated: dt.datetime
+    wake_at: dt.datetime | None = None
+    steps: list[StepEntry] = Field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("complete", "errored", "terminated")
+
+    @classmethod
+    def from_record(cls, record: InstanceRecord,
+                    steps: list[StepRecord] | None = None) -> InstanceStatus:
+        status = record.status
+        if status == "running" and record.control == "pause":
+            status = "waiting_for_pause"
+        return cls(id=record.id, status=status,  # type: ignore[arg-type]
+                   output=json.loads(record.output) if record.output is not None else None,
+                   error=ErrorInfo(**json.loads(record.error)) if record.error else None,
+                   plan=record.plan_name, version=record.plan_version,
+                   plan_hash=record.plan_hash, created=_time(record.created_at),
+                   updated=_time(record.updated_at), wake_at=_time(record.wake_at),
+                   steps=[StepEntry.from_record(s) for s in steps or []])
+
+
+class History(BaseModel):
+    """The whole journal of an instance: steps, events received, and captured logs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: InstanceStatus
+    steps: list[StepEntry]
+    events: list[EventEntry]
+    logs: list[LogEntry]
+
+
+class InstanceList(BaseModel):
+    """One page of ``agent.list()``; pass ``next_cursor`` back for the next page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[InstanceStatus]
+    next_cursor: str | None = None

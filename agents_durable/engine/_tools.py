@@ -1,0 +1,207 @@
+"""Host tools: registered by name, granted per agent, reachable by plans only as JSON.
+
+A tool is any host callable, sync or async. Plans call it as ``tools.<dotted.name>(...)``
+inside a step callback; the call returns an awaitable whatever the host function is.
+Arguments and results are copied through JSON, so no host object ever reaches plan code
+and no plan object ever reaches the host. Sync tools run in a worker thread, so a slow
+tool cannot stall other agents' plans.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import json
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+
+from agents_durable.errors import NonRetryableError, ToolError, ToolNotFound, UsageError
+from agents_durable.plans._guards import facade, plan_error
+
+__all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step"]
+
+#: The step context of the callback running right now, if any (set by ``step.do``).
+current_step: contextvars.ContextVar[Any] = contextvars.ContextVar("agents_durable_step",
+                                                                   default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A registered tool: its name, the host function, and what an agent is told about it."""
+
+    name: str
+    fn: Callable[..., Any]
+    description: str
+    signature: str
+    is_async: bool
+
+
+class ToolRegistry:
+    """Every tool the host offers, by dotted name. ``engine.tools``."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+
+    def register(self, name: str, fn: Callable[..., Any], *,
+                 description: str | None = None) -> ToolSpec:
+        """Offer ``fn`` to plans as ``tools.<name>``; grant it per agent with ``tools=[...]``."""
+        parts = name.split(".")
+        if not name or not all(p.isidentifier() and not p.startswith("_") for p in parts):
+            raise UsageError(f"tool name {name!r} must be dotted identifiers without leading "
+                             "underscores, e.g. 'orders.get'")
+        if not callable(fn):
+            raise UsageError(f"tool {name!r} must be callable")
+        for existing in self._tools:
+            if existing.startswith(name + ".") or name.startswith(existing + "."):
+                raise UsageError(f"tool {name!r} clashes with {existing!r}: a name cannot be "
+                                 "both a tool and a namespace of tools")
+        try:
+            signature = str(inspect.signature(fn))
+        except (TypeError, ValueError):
+            signature = "(...)"
+        spec = ToolSpec(name=name, fn=fn,
+                        description=description or inspect.getdoc(fn) or "",
+                        signature=signature, is_async=inspect.iscoroutinefunction(fn))
+        self._tools[name] = spec
+        return spec
+
+    def get(self, name: str) -> ToolSpec:
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise ToolNotFound(f"no tool named {name!r} is registered") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[ToolSpec]:
+        return iter(self._tools[name] for name in sorted(self._tools))
+
+
+def copy_json(value: Any, *, limit: int, what: str) -> Any:
+    """A deep copy of JSON data, or ``ToolError`` naming what is wrong with it."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ToolError(f"{what} must be JSON data (dict, list, str, int, float, bool, "
+                        f"None): {exc}") from None
+    if len(text) > limit:
+        raise ToolError(f"{what} is {len(text):,} bytes of JSON; the limit is {limit:,}")
+    return json.loads(text)
+
+
+class ToolBinding:
+    """What one activation may call: the registry, the agent's grants, and the budget."""
+
+    __slots__ = ("calls", "grants", "limit", "max_calls", "owner", "registry")
+
+    def __init__(self, registry: ToolRegistry, grants: Collection[str], *, owner: Any,
+                 limit: int, max_calls: int) -> None:
+        self.registry = registry
+        self.grants = frozenset(grants)
+        self.owner = owner
+        self.limit = limit
+        self.max_calls = max_calls
+        self.calls = 0
+
+
+@facade(dynamic=True)
+class Tools:
+    """``tools`` in a plan: attribute access walks dotted names; the leaves are callable."""
+
+    __slots__ = ("_binding", "_prefix")
+    plan_name = "tools"
+
+    def __init__(self, binding: ToolBinding, prefix: str = "") -> None:
+        self._binding = binding
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        full = f"{self._prefix}{name}"
+        binding = self._binding
+        if full in binding.grants:
+            return ToolFunction(binding, full)
+        if any(g.startswith(full + ".") for g in binding.grants):
+            return Tools(binding, full + ".")
+        granted = ", ".join(sorted(binding.grants)) or "none"
+        raise plan_error(f"tool {full!r} is not granted to this agent (granted: {granted})")
+
+    def __repr__(self) -> str:
+        return f"<tools {self._prefix.rstrip('.') or '*'}>"
+
+
+@facade()
+class ToolFunction:
+    """A granted tool as plan code sees it: call it inside a step callback."""
+
+    __slots__ = ("_binding", "_name")
+    plan_name = "tool"
+
+    def __init__(self, binding: ToolBinding, name: str) -> None:
+        self._binding = binding
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ToolCall:
+        binding = self._binding
+        context = current_step.get()
+        if context is None or context.owner is not binding.owner:
+            raise ToolError(
+                f"tools.{self._name}() was called outside a step callback. Tool calls have "
+                "effects, and code outside a step runs again on every replay; wrap it: "
+                f'await step.do("...", lambda: tools.{self._name}(...))')
+        binding.calls += 1
+        if binding.calls > binding.max_calls:
+            raise ToolError(f"more than {binding.max_calls} tool calls in one activation")
+        arguments = copy_json([list(args), kwargs], limit=binding.limit,
+                              what=f"the arguments of tools.{self._name}")
+        return ToolCall(binding, self._name, arguments[0], arguments[1], context)
+
+    def __repr__(self) -> str:
+        return f"<tool {self._name}>"
+
+
+@facade()
+class ToolCall:
+    """The awaitable a tool call returns. Await it inside the same step callback."""
+
+    __slots__ = ("_args", "_binding", "_context", "_kwargs", "_name")
+    plan_name = "tool call"
+
+    def __init__(self, binding: ToolBinding, name: str, args: list[Any],
+                 kwargs: dict[str, Any], context: Any) -> None:
+        self._binding = binding
+        self._name = name
+        self._args = args
+        self._kwargs = kwargs
+        self._context = context
+
+    def __await__(self) -> Any:
+        if current_step.get() is not self._context:
+            raise ToolError(f"the call to tools.{self._name}() must be awaited inside the "
+                            "step callback that made it")
+        return self._run().__await__()
+
+    async def _run(self) -> Any:
+        binding = self._binding
+        spec = binding.registry.get(self._name)
+        try:
+            if spec.is_async:
+                result = await spec.fn(*self._args, **self._kwargs)
+            else:
+                result = await anyio.to_thread.run_sync(
+                    lambda: spec.fn(*self._args, **self._kwargs), abandon_on_cancel=True)
+                if inspect.isawaitable(result):
+                    result = await result
+        except NonRetryableError as exc:
+            raise NonRetryableError(f"tools.{self._name}: {exc}") from None
+        except Exception as exc:
+            raise ToolError(f"tools.{self._name} failed: {type(exc).__name__}: {exc}") from None
+        return copy_json(result, limit=binding.limit, what=f"the result of tools.{self._name}")

@@ -1,0 +1,212 @@
+"""The builtins a plan sees, built fresh for every activation.
+
+Builtins that consume an iterable in one C call (``list``, ``sorted``, ``sum``, ...) would
+let a plan spin or allocate without ever reaching a budget tick, so they go through a
+fuel-counting iterator. ``list``, ``dict`` and friends stay usable as types: the
+wrappers implement ``__instancecheck__``, so ``isinstance(x, list)`` and
+``type(x) is list`` work as a plan author expects.
+
+Left out on purpose: ``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit`` and
+``BaseException`` (they skip a host's ``except Exception``), ``id`` (leaks addresses),
+``eval``/``exec``/``compile``/``open``/``__import__`` by name, ``globals``/``locals``/
+``vars``/``dir``, ``type`` with three arguments, ``object``, ``super``, ``bytes``/
+``bytearray``/``memoryview``, ``iter`` with a sentinel, and ``format`` (format specs
+reach attributes).
+"""
+
+from __future__ import annotations
+
+import builtins as _py
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from agents_durable.errors import EventTimeout, NonRetryableError, StepFailed
+from agents_durable.plans._guards import Guards, plan_error
+
+__all__ = ["PrintCapture", "SafeType", "make_builtins"]
+
+
+class SafeType:
+    """Stands in for a builtin container type: callable, usable with isinstance/type()."""
+
+    __slots__ = ("build", "plan_name", "real")
+
+    def __init__(self, real: type, build: Callable[..., Any]) -> None:
+        self.real = real
+        self.build = build
+        self.plan_name = real.__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.build(*args, **kwargs)
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, self.real)
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return isinstance(cls, type) and issubclass(cls, self.real)
+
+    def __repr__(self) -> str:
+        return f"<class '{self.plan_name}'>"
+
+
+class PrintCapture:
+    """``print`` for plans: lines go to the instance log, never to the host's stdout."""
+
+    __slots__ = ("dropped", "enabled", "limit", "lines", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lines: list[str] = []
+        self.size = 0
+        self.dropped = 0
+        self.enabled = True  # off while replaying, so a replay does not log twice
+
+    def __call__(self, *args: Any, sep: str | None = " ", end: str | None = "\n") -> None:
+        if not self.enabled:
+            return
+        text = (" " if sep is None else str(sep)).join(str(a) for a in args)
+        if self.size + len(text) > self.limit:
+            self.dropped += 1
+            return
+        self.size += len(text)
+        self.lines.append(text)
+
+
+def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
+    """A fresh builtins dict for one activation."""
+    fuel_list = guards.fuel_list
+    budget = guards.budget
+    max_len = guards.max_len
+
+    def build_list(items: Iterable[Any] = ()) -> list[Any]:
+        return fuel_list(items)
+
+    def build_tuple(items: Iterable[Any] = ()) -> tuple[Any, ...]:
+        return tuple(fuel_list(items))
+
+    def build_set(items: Iterable[Any] = ()) -> set[Any]:
+        return set(fuel_list(items))
+
+    def build_frozenset(items: Iterable[Any] = ()) -> frozenset[Any]:
+        return frozenset(fuel_list(items))
+
+    def build_dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
+        if len(args) > 1:
+            raise TypeError(f"dict expected at most 1 argument, got {len(args)}")
+        if args:
+            source = args[0]
+            if isinstance(source, dict):
+                budget.charge(len(source))
+                result = dict(source)
+            else:
+                result = dict(fuel_list(source))
+        else:
+            result = {}
+        result.update(kwargs)
+        return result
+
+    def build_str(*args: Any, **kwargs: Any) -> str:
+        return str(*args, **kwargs)
+
+    safe_list = SafeType(list, build_list)
+    safe_tuple = SafeType(tuple, build_tuple)
+    safe_set = SafeType(set, build_set)
+    safe_frozenset = SafeType(frozenset, build_frozenset)
+    safe_dict = SafeType(dict, build_dict)
+    by_real: dict[type, Any] = {list: safe_list, tuple: safe_tuple, set: safe_set,
+                                frozenset: safe_frozenset, dict: safe_dict}
+
+    def safe_type(*args: Any) -> Any:
+        if len(args) != 1:
+            raise plan_error("type() takes exactly one argument in plans")
+        real = type(args[0])
+        if real in by_real:
+            return by_real[real]
+        if real.__module__.startswith("agents_durable") and not issubclass(real, Exception):
+            raise plan_error("type() of engine objects is not available in plans")
+        return real
+
+    def safe_isinstance(obj: Any, kinds: Any) -> bool:
+        return isinstance(obj, kinds)
+
+    def safe_sorted(items: Iterable[Any], *, key: Any = None, reverse: bool = False) -> list[Any]:
+        return sorted(fuel_list(items), key=key, reverse=reverse)
+
+    def safe_sum(items: Iterable[Any], start: Any = 0) -> Any:
+        if not isinstance(start, (int, float)):
+            raise plan_error("sum() with a non-number start is not allowed in plans; "
+                             "use a loop or itertools.chain")
+        total = start
+        for item in fuel_list(items):
+            total = guards.add(total, item)
+        return total
+
+    def consuming(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if len(args) == 1:
+                return fn(fuel_list(args[0]), **kwargs)
+            return fn(*args, **kwargs)
+
+        call.__name__ = fn.__name__
+        return call
+
+    def safe_iter(obj: Any, *sentinel: Any) -> Any:
+        if sentinel:
+            raise plan_error("iter(callable, sentinel) is not allowed in plans; use a loop")
+        return guards.getiter(obj)
+
+    def safe_range(*args: int) -> range:
+        result = range(*args)
+        if len(result) > max_len:
+            raise plan_error(f"range of {len(result):,} numbers is too long for a plan "
+                             f"(limit {max_len:,})")
+        return result
+
+    def safe_enumerate(items: Iterable[Any], start: int = 0) -> Any:
+        return enumerate(guards.fuel_iter(items), start)
+
+    def safe_getattr(obj: Any, name: str, *default: Any) -> Any:
+        return guards.getattr(obj, name, *default)
+
+    def safe_hasattr(obj: Any, name: str) -> bool:
+        try:
+            guards.getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+
+    def safe_setattr(obj: Any, name: str, value: Any) -> None:
+        raise plan_error("setattr() is not available in plans; use a dict")
+
+    def safe_repr(obj: Any) -> str:
+        return _py.repr(obj)
+
+    namespace: dict[str, Any] = {
+        name: getattr(_py, name)
+        for name in (
+            "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "divmod",
+            "filter", "float", "hex", "int", "issubclass", "len", "map", "next",
+            "oct", "ord", "reversed", "round", "slice", "zip", "complex",
+            "None", "True", "False", "NotImplemented", "Ellipsis",
+            # exceptions plans may raise and catch
+            "Exception", "ArithmeticError", "AssertionError", "AttributeError",
+            "IndexError", "KeyError", "LookupError", "NameError", "NotImplementedError",
+            "OverflowError", "RecursionError", "RuntimeError", "StopIteration",
+            "TypeError", "UnicodeError", "ValueError", "ZeroDivisionError",
+            "TimeoutError",
+        )
+    }
+    namespace.update({
+        "list": safe_list, "tuple": safe_tuple, "set": safe_set,
+        "frozenset": safe_frozenset, "dict": safe_dict, "str": SafeType(str, build_str),
+        "type": safe_type, "isinstance": safe_isinstance, "sorted": safe_sorted,
+        "sum": safe_sum, "min": consuming(min), "max": consuming(max),
+        "any": consuming(any), "all": consuming(all), "iter": safe_iter,
+        "range": safe_range, "enumerate": safe_enumerate, "getattr": safe_getattr,
+        "hasattr": safe_hasattr, "setattr": safe_setattr, "delattr": safe_setattr,
+        "repr": safe_repr, "pow": guards.pow, "print": printer,
+        "NonRetryableError": NonRetryableError, "StepFailed": StepFailed,
+        "EventTimeout": EventTimeout,
+    })
+    by_real[str] = namespace["str"]
+    return namespace

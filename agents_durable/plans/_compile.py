@@ -1,0 +1,152 @@
+"""Compile a validated plan under RestrictedPython, and instantiate it per activation.
+
+``compile_plan`` never raises for bad input other than ``PlanRejected``: RestrictedPython
+and CPython's compiler can themselves raise (deep nesting, odd constructs), and every such
+failure becomes a diagnostic.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from RestrictedPython import compile_restricted_exec
+
+from agents_durable.errors import PlanRejected
+from agents_durable.plans._budget import Budget
+from agents_durable.plans._builtins import PrintCapture, make_builtins
+from agents_durable.plans._diagnostics import Diagnostic
+from agents_durable.plans._guards import Guards
+from agents_durable.plans._modules import make_importer
+from agents_durable.plans._outline import OutlineEntry, extract_outline
+from agents_durable.plans._policy import PlanPolicy
+from agents_durable.plans._transform import PlanTransformer
+from agents_durable.plans._validate import parse_and_validate
+
+__all__ = ["CompiledPlan", "compile_plan", "content_hash", "instantiate"]
+
+_DEFAULT_POLICY = PlanPolicy()
+_LINE = re.compile(r"^Line (\d+): (.*)$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPlan:
+    """A plan that passed validation and compiled: ready to instantiate per activation."""
+
+    hash: str
+    source: str
+    code: CodeType
+    policy: PlanPolicy
+    description: str
+    outline: tuple[OutlineEntry, ...]
+
+
+def content_hash(source: str, policy: PlanPolicy | None = None) -> str:
+    """sha256 over the source and the policy fingerprint: what pins an instance's code."""
+    policy = policy or _DEFAULT_POLICY
+    digest = hashlib.sha256()
+    digest.update(source.encode("utf-8", "surrogatepass"))
+    digest.update(b"\x00policy\x00")
+    digest.update(policy.fingerprint().encode())
+    return digest.hexdigest()
+
+
+_CACHE: OrderedDict[str, CompiledPlan] = OrderedDict()
+_CACHE_SIZE = 1024
+
+
+def compile_plan(source: str, policy: PlanPolicy | None = None, *,
+                 tools: Collection[str] | None = None,
+                 cache_as: str | None = None) -> CompiledPlan:
+    """Validate and compile ``source``; raise ``PlanRejected`` with diagnostics if it fails.
+
+    Compiled plans are cached by content hash, so loading a known plan costs a dict lookup.
+    ``cache_as`` also caches the result under a stored hash (a version registered by an
+    older release whose policy fingerprint differed).
+    """
+    policy = policy or _DEFAULT_POLICY
+    key = content_hash(source, policy)
+    if cache_as is not None and cache_as != key:
+        plan = compile_plan(source, policy, tools=tools)
+        _CACHE[cache_as] = plan
+        return plan
+    cached = _CACHE.get(key)
+    if cached is not None and tools is None:
+        _CACHE.move_to_end(key)
+        return cached
+    tree, diagnostics = parse_and_validate(source, policy, tools=tools)
+    if tree is None or any(d.severity == "error" for d in diagnostics):
+        raise PlanRejected(diagnostics)
+    if cached is not None:
+        return cached
+    description = ast.get_docstring(tree) or ""
+    outline = tuple(extract_outline(tree))
+    code = _restricted_compile(tree, key)
+    plan = CompiledPlan(hash=key, source=source, code=code, policy=policy,
+                        description=description.strip(), outline=outline)
+    _CACHE[key] = plan
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return plan
+
+
+def cached_plan(plan_hash: str) -> CompiledPlan | None:
+    """The compiled plan for ``plan_hash`` if this process compiled it recently."""
+    return _CACHE.get(plan_hash)
+
+
+def _restricted_compile(tree: ast.Module, key: str) -> CodeType:
+    try:
+        result = compile_restricted_exec(tree, filename=f"<plan {key[:12]}>",
+                                         policy=PlanTransformer)
+    except (RecursionError, MemoryError):
+        raise PlanRejected([Diagnostic(
+            code="ADP501", line=1, column=0,
+            message="The plan is too deeply nested to compile.",
+            hint="Split long expressions into several statements.")]) from None
+    except Exception as exc:  # the compiler must never take the engine down
+        raise PlanRejected([Diagnostic(
+            code="ADP309", line=getattr(exc, "lineno", None) or 1, column=0,
+            message=f"The restricted compiler refused the plan: {exc}.",
+            hint="Rewrite the construct using plain statements.")]) from None
+    if result.errors or result.code is None:
+        diagnostics = []
+        for error in result.errors or ["Line 1: compilation failed"]:
+            match = _LINE.match(error)
+            line = int(match.group(1)) if match and match.group(1).isdigit() else 1
+            message = match.group(2) if match else error
+            diagnostics.append(Diagnostic(
+                code="ADP309", line=line, column=0,
+                message=f"The restricted compiler refused this: {message}",
+                hint="Rewrite this construct; see the plan language rules."))
+        raise PlanRejected(diagnostics)
+    return result.code
+
+
+def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
+                extra: dict[str, Any]) -> Callable[..., Any]:
+    """Run the plan's module body in fresh globals and return its ``run`` function.
+
+    Every activation gets new globals, new builtins and new module facades: nothing a plan
+    does in one activation is visible in the next, or to another agent.
+    """
+    guards = Guards(budget, plan.policy)
+    builtins = make_builtins(guards, printer)
+    builtins["__import__"] = make_importer(guards, plan.policy)
+    namespace = guards.namespace()
+    namespace.update(extra)
+    namespace["__builtins__"] = builtins
+    namespace["__name__"] = "plan"
+    exec(plan.code, namespace)
+    run = namespace.get("run")
+    if run is None:  # validation guarantees it; a corrupt cache must still not crash
+        raise PlanRejected([Diagnostic(code="ADP101", line=1, column=0,
+                                       message="The plan does not define `run`.",
+                                       hint="Define `async def run(event, step):`.")])
+    return run  # type: ignore[no-any-return]

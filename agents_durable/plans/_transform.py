@@ -1,0 +1,214 @@
+"""The RestrictedPython policy plans compile under.
+
+RestrictedPython 9 refuses ``async def`` and ``await``. Plans need both, so this policy
+allows them, and keeps refusing what would run unguarded: ``async for`` and ``async with``
+(they call ``__aiter__``/``__anext__``/``__aenter__`` without a guard), async
+comprehensions, and ``await`` outside a function (it would compile at top level).
+
+On top of RestrictedPython's own rewriting (attribute, item, iteration, write guards) it
+injects our budget:
+
+- ``_tick_()`` at the start of every loop body and ``except`` handler, and before every
+  lambda body (``lambda: _tick_() or body``);
+- ``_enter_()`` / ``_exit_()`` around every function body (fuel and recursion depth);
+- ``_fuel_iter_`` around every comprehension's iterable (one tick per item);
+- ``_add_``, ``_mul_``, ``_pow_``, ``_lshift_`` and ``_mod_`` for the binary operators
+  that can build huge objects in one C call;
+- augmented assignment to an item (``counts[k] += 1``), which RestrictedPython forbids,
+  is rewritten into guarded read, operator and write, evaluating target and key once.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from RestrictedPython.transformer import (
+    IOPERATOR_TO_STR,
+    RestrictingNodeTransformer,
+    copy_locations,
+)
+
+__all__ = ["BINOP_GUARDS", "PlanTransformer"]
+
+BINOP_GUARDS: dict[type[ast.operator], str] = {
+    ast.Add: "_add_",
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",
+}
+
+
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(name, ast.Load()), args=list(args), keywords=[])
+
+
+def _stmt(name: str, node: ast.AST) -> ast.Expr:
+    stmt = ast.Expr(_call(name))
+    copy_locations(stmt, node)
+    ast.fix_missing_locations(stmt)
+    return stmt
+
+
+class PlanTransformer(RestrictingNodeTransformer):
+    """RestrictingNodeTransformer plus async support and our budget hooks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._function_kinds: list[str] = []  # "async" | "sync" | "lambda"
+
+    # -- names: `print` stays a plain name, bound per activation to our capture ----------
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if isinstance(node.ctx, ast.Load) and node.id in ("print", "printed"):
+            self.used_names[node.id] = True
+            return node
+        return super().visit_Name(node)
+
+    # -- functions -----------------------------------------------------------------------
+
+    def _wrap_body(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        body = node.body
+        docstring: list[ast.stmt] = []
+        if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            docstring, body = body[:1], body[1:]
+        wrapped = ast.Try(body=body or [ast.Pass()], handlers=[], orelse=[],
+                          finalbody=[_stmt("_exit_", node)])
+        copy_locations(wrapped, node)
+        node.body = [*docstring, _stmt("_enter_", node), wrapped]
+        ast.fix_missing_locations(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        self._function_kinds.append("sync")
+        try:
+            node = super().visit_FunctionDef(node)
+        finally:
+            self._function_kinds.pop()
+        self._wrap_body(node)
+        return node
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> Any:
+        self.check_name(node, node.name)
+        self.check_function_argument_names(node)
+        self._function_kinds.append("async")
+        try:
+            node = self.node_contents_visit(node)
+        finally:
+            self._function_kinds.pop()
+        self._wrap_body(node)
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
+        self._function_kinds.append("lambda")
+        try:
+            node = super().visit_Lambda(node)
+        finally:
+            self._function_kinds.pop()
+        node.body = ast.BoolOp(op=ast.Or(), values=[_call("_tick_"), node.body])
+        copy_locations(node.body, node)
+        ast.fix_missing_locations(node)
+        return node
+
+    def visit_Await(self, node: ast.Await) -> Any:
+        if not self._function_kinds or self._function_kinds[-1] != "async":
+            self.error(node, "`await` is only allowed inside an `async def` function.")
+        return self.node_contents_visit(node)
+
+    # -- loops, handlers, comprehensions -------------------------------------------------
+
+    def visit_For(self, node: ast.For) -> Any:
+        node = super().visit_For(node)
+        node.body.insert(0, _stmt("_tick_", node))
+        return node
+
+    def visit_While(self, node: ast.While) -> Any:
+        node = super().visit_While(node)
+        node.body.insert(0, _stmt("_tick_", node))
+        return node
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:
+        node = super().visit_ExceptHandler(node)
+        node.body.insert(0, _stmt("_tick_", node))
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> Any:
+        if node.is_async:
+            self.error(node.target, "Async comprehensions are not allowed.")
+        node = super().visit_comprehension(node)
+        node.iter = _call("_fuel_iter_", node.iter)
+        copy_locations(node.iter, node.iter.args[0])
+        return node
+
+    # -- operators -----------------------------------------------------------------------
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        node = self.node_contents_visit(node)
+        guard = BINOP_GUARDS.get(type(node.op))
+        if guard is None:
+            return node
+        new = _call(guard, node.left, node.right)
+        copy_locations(new, node)
+        return new
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        if not isinstance(node.target, ast.Subscript):
+            return super().visit_AugAssign(node)
+        # `obj[key] op= value` -> evaluate obj and key once, then read, combine, write.
+        node = self.node_contents_visit(node)
+        target = node.target
+        assert isinstance(target, ast.Subscript)
+        obj_name, key_name = self.gen_tmp_name(), self.gen_tmp_name()
+        load_obj, load_key = ast.Name(obj_name, ast.Load()), ast.Name(key_name, ast.Load())
+        store_obj = ast.Assign(targets=[ast.Name(obj_name, ast.Store())],
+                               value=_unwrap_write(target.value))
+        store_key = ast.Assign(targets=[ast.Name(key_name, ast.Store())], value=target.slice)
+        combined = _call("_inplacevar_", ast.Constant(IOPERATOR_TO_STR[type(node.op)]),
+                         _call("_getitem_", load_obj, load_key), node.value)
+        write = ast.Assign(
+            targets=[ast.Subscript(value=_call("_write_", ast.Name(obj_name, ast.Load())),
+                                   slice=ast.Name(key_name, ast.Load()), ctx=ast.Store())],
+            value=combined)
+        statements = [store_obj, store_key, write]
+        for statement in statements:
+            copy_locations(statement, node)
+            ast.fix_missing_locations(statement)
+        return statements
+
+    # -- refused outright ----------------------------------------------------------------
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> Any:
+        self.error(node, "`async for` is not allowed in plans.")
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> Any:
+        self.error(node, "`async with` is not allowed in plans.")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
+        self.error(node, "Class definitions are not allowed in plans.")
+
+    def visit_Global(self, node: ast.Global) -> Any:
+        self.error(node, "`global` is not allowed in plans.")
+
+    def visit_Yield(self, node: ast.Yield) -> Any:
+        self.error(node, "`yield` is not allowed in plans.")
+
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> Any:
+        self.error(node, "`yield from` is not allowed in plans.")
+
+    def visit_With(self, node: ast.With) -> Any:
+        self.error(node, "`with` is not allowed in plans.")
+
+    def visit_Try(self, node: ast.Try) -> Any:
+        for handler in node.handlers:
+            if handler.type is None:
+                self.error(handler, "A bare `except:` is not allowed in plans.")
+        return super().visit_Try(node)
+
+
+def _unwrap_write(node: ast.expr) -> ast.expr:
+    """RestrictedPython already wrapped a Store subscript's value in ``_write_(...)``."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "_write_" and len(node.args) == 1):
+        return node.args[0]
+    return node

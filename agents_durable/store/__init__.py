@@ -1,0 +1,38 @@
+"""Persistence behind one small async ``Store`` protocol.
+
+``sqlite`` (aiosqlite) is the embedded default. The protocol is written so that a
+PostgreSQL implementation can follow without touching the engine.
+"""
+
+from __future__ import annotations
+
+from agents_durable.store._protocol import Store
+from agents_durable.store._records import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    EventRecord,
+    Finish,
+    InstanceRecord,
+    Journal,
+    LogRecord,
+    NewInstance,
+    PlanVersionRecord,
+    StepRecord,
+)
+from agents_durable.store.sqlite import SQLiteStore, store_for
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "TERMINAL_STATUSES",
+    "EventRecord",
+    "Finish",
+    "InstanceRecord",
+    "Journal",
+    "LogRecord",
+    "NewInstance",
+    "PlanVersionRecord",
+    "SQLiteStore",
+    "Store",
+    "StepRecord",
+    "store_for",
+]

@@ -1,0 +1,102 @@
+"""The ``Store`` protocol: every durable operation the engine needs, and nothing else.
+
+Each method is one atomic transaction. Every agent-facing read and write takes the
+``agent_id`` and filters by it in the query itself, so tenancy does not depend on the
+engine remembering to check. A PostgreSQL implementation implements the same methods
+(claims with ``FOR UPDATE SKIP LOCKED``) without touching the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from agents_durable.store._records import (
+    EventRecord,
+    Finish,
+    InstanceRecord,
+    Journal,
+    LogRecord,
+    NewInstance,
+    PlanVersionRecord,
+    StepRecord,
+)
+
+__all__ = ["Store"]
+
+
+class Store(Protocol):
+    """Async persistence for plan versions, instances, journals, events and timers."""
+
+    async def open(self, *, worker: bool) -> None:
+        """Connect and migrate. ``worker=True`` claims the right to run instances."""
+
+    async def close(self) -> None: ...
+
+    # -- plan versions ---------------------------------------------------------------------
+
+    async def put_plan_version(self, agent_id: str, name: str, hash: str, source: str,
+                               description: str, outline: str, policy: str,
+                               now: float) -> tuple[PlanVersionRecord, bool]:
+        """Insert the next version of ``name``, or return the one with this hash.
+
+        Returns the record and whether it was created.
+        """
+
+    async def get_plan_version(self, agent_id: str, *, name: str | None = None,
+                               version: int | None = None,
+                               hash: str | None = None) -> PlanVersionRecord | None:
+        """By hash, by name and version, or the latest version of name."""
+
+    async def list_plan_versions(self, agent_id: str,
+                                 name: str | None = None) -> list[PlanVersionRecord]: ...
+
+    async def get_plan_by_hash(self, hash: str) -> PlanVersionRecord | None:
+        """Engine-internal: the source behind a pinned hash, whoever registered it."""
+
+    # -- instances ---------------------------------------------------------------------------
+
+    async def create_instances(self, instances: Sequence[NewInstance]) -> None:
+        """Insert all or none; raise ``InstanceExists`` naming the first duplicate id."""
+
+    async def get_instance(self, agent_id: str, id: str) -> InstanceRecord | None: ...
+
+    async def list_instances(self, agent_id: str, *, status: str | None, plan: str | None,
+                             limit: int, after: int | None) -> list[InstanceRecord]:
+        """Newest first; ``after`` is the ``pk`` cursor of the last row of the previous page."""
+
+    async def history(self, pk: int) -> tuple[list[StepRecord], list[EventRecord],
+                                              list[LogRecord]]: ...
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
+        """After a crash: release instances left ``running``; quarantine repeat offenders.
+
+        Returns (released, quarantined).
+        """
+
+    async def claim_due(self, now: float, limit: int) -> list[InstanceRecord]:
+        """Mark up to ``limit`` due instances ``running`` and return them."""
+
+    async def next_due(self) -> float | None:
+        """The earliest ``wake_at`` of any queued or waiting instance."""
+
+    async def load_journal(self, pk: int) -> Journal: ...
+
+    async def record_step(self, pk: int, step: StepRecord, *,
+                          consume_event: int | None = None) -> None:
+        """Upsert a journal row (and mark an event consumed by it) durably."""
+
+    async def finish(self, pk: int, finish: Finish, now: float) -> str:
+        """End an activation, applying any pending control request. Returns the status."""
+
+    # -- control --------------------------------------------------------------------------------
+
+    async def add_event(self, agent_id: str, id: str, type: str, payload: str,
+                        now: float) -> InstanceRecord:
+        """Buffer an event; wake the instance if it waits. Raises if missing or finished."""
+
+    async def control(self, agent_id: str, id: str, op: str, now: float,
+                      from_seq: int | None = None) -> InstanceRecord:
+        """``pause``, ``resume``, ``terminate`` or ``restart`` (from journal row ``from_seq``)."""

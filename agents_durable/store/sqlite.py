@@ -1,0 +1,553 @@
+"""The embedded default store: SQLite through aiosqlite.
+
+WAL journal, ``synchronous=NORMAL`` (a committed transaction survives a process crash,
+which is the failure this engine is built for; a power cut may lose the last commits but
+never corrupts the file), one connection, explicit ``BEGIN IMMEDIATE`` transactions,
+a busy timeout, and migrations as an append-only list keyed by ``PRAGMA user_version``.
+
+One engine process owns a database file at a time: a worker takes an exclusive
+``flock`` on ``<file>.lock`` and a second worker gets ``EngineLocked`` instead of two
+schedulers racing on the same rows. Clients (``worker=False``) share the file freely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import anyio
+
+from agents_durable.errors import (
+    CorruptRecord,
+    EngineLocked,
+    InstanceExists,
+    InstanceNotActive,
+    InstanceNotFound,
+)
+from agents_durable.store._records import (
+    TERMINAL_STATUSES,
+    EventRecord,
+    Finish,
+    InstanceRecord,
+    Journal,
+    LogRecord,
+    NewInstance,
+    PlanVersionRecord,
+    StepRecord,
+)
+
+__all__ = ["SQLiteStore"]
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE plan_versions (
+        agent_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        description TEXT NOT NULL,
+        outline TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (agent_id, name, version)
+    );
+    CREATE UNIQUE INDEX plan_versions_by_hash ON plan_versions (agent_id, name, hash);
+    CREATE INDEX plan_versions_hash ON plan_versions (hash);
+    CREATE TABLE instances (
+        pk INTEGER PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        plan_name TEXT NOT NULL,
+        plan_version INTEGER NOT NULL,
+        plan_hash TEXT NOT NULL,
+        params TEXT NOT NULL,
+        status TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        wake_at REAL,
+        control TEXT,
+        restart_from INTEGER,
+        paused_at REAL,
+        crashes INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (agent_id, id)
+    );
+    CREATE INDEX instances_due ON instances (wake_at) WHERE wake_at IS NOT NULL;
+    CREATE INDEX instances_by_agent ON instances (agent_id, pk);
+    CREATE TABLE steps (
+        instance_pk INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        occurrence INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        config TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        started_at REAL,
+        ended_at REAL,
+        wake_at REAL,
+        detail TEXT,
+        PRIMARY KEY (instance_pk, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        instance_pk INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        consumed_by INTEGER
+    );
+    CREATE INDEX events_by_instance ON events (instance_pk, seq);
+    CREATE TABLE logs (
+        seq INTEGER PRIMARY KEY,
+        instance_pk INTEGER NOT NULL,
+        at REAL NOT NULL,
+        line TEXT NOT NULL
+    );
+    CREATE INDEX logs_by_instance ON logs (instance_pk, seq);
+    """,
+)
+
+_INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
+                     "output, error, created_at, updated_at, wake_at, control, paused_at, "
+                     "crashes")
+_STEP_COLUMNS = ("seq, kind, name, occurrence, state, result, error, config, attempts, "
+                 "started_at, ended_at, wake_at, detail")
+_PLAN_COLUMNS = ("agent_id, name, version, hash, source, description, outline, policy, "
+                 "created_at")
+
+
+def _instance(row: Any) -> InstanceRecord:
+    try:
+        return InstanceRecord(*row)
+    except TypeError as exc:  # pragma: no cover - schema drift
+        raise CorruptRecord(f"instance row could not be decoded: {exc}") from None
+
+
+class SQLiteStore:
+    """``Store`` on one SQLite file (or ``:memory:``)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._db: aiosqlite.Connection | None = None
+        self._lock_fd: int | None = None
+        # One connection, one transaction at a time: concurrent activations queue here.
+        self._lock = anyio.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self, *, worker: bool) -> None:
+        if worker and self.path != ":memory:":
+            self._take_lock()
+        try:
+            self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            db = self._db
+            await db.execute("PRAGMA busy_timeout = 10000")
+            if self.path != ":memory:":
+                await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    def _take_lock(self) -> None:
+        import fcntl
+
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise EngineLocked(
+                f"another engine worker is already running on {self.path!r}; open this "
+                "engine with worker=False to use it as a client, or stop the other worker"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            from agents_durable.errors import EngineClosed
+
+            raise EngineClosed("the store is closed")
+        return self._db
+
+    async def _migrate(self) -> None:
+        db = self.db
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        if current > len(MIGRATIONS):
+            from agents_durable.errors import StoreError
+
+            raise StoreError(f"{self.path!r} has schema version {current}, newer than this "
+                             f"agents_durable understands ({len(MIGRATIONS)}); upgrade it")
+        for version in range(current, len(MIGRATIONS)):
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(MIGRATIONS[version]):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {version + 1}")
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+
+    async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._lock, self.db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._lock, self.db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    class _Tx:
+        def __init__(self, store: SQLiteStore) -> None:
+            self.store = store
+            self.db = store.db
+
+        async def __aenter__(self) -> aiosqlite.Connection:
+            await self.store._lock.acquire()
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.store._lock.release()
+                raise
+            return self.db
+
+        async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
+            try:
+                with anyio.CancelScope(shield=True):
+                    await self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+            finally:
+                self.store._lock.release()
+
+    def _tx(self) -> SQLiteStore._Tx:
+        return SQLiteStore._Tx(self)
+
+    # -- plan versions -------------------------------------------------------------------------
+
+    async def put_plan_version(self, agent_id: str, name: str, hash: str, source: str,
+                               description: str, outline: str, policy: str,
+                               now: float) -> tuple[PlanVersionRecord, bool]:
+        async with self._tx() as db:
+            async with db.execute(
+                    f"SELECT {_PLAN_COLUMNS} FROM plan_versions "
+                    "WHERE agent_id = ? AND name = ? AND hash = ?",
+                    (agent_id, name, hash)) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                return PlanVersionRecord(*row), False
+            async with db.execute(
+                    "SELECT COALESCE(MAX(version), 0) FROM plan_versions "
+                    "WHERE agent_id = ? AND name = ?", (agent_id, name)) as cursor:
+                (latest,) = await cursor.fetchone()  # type: ignore[misc]
+            record = PlanVersionRecord(agent_id, name, latest + 1, hash, source, description,
+                                       outline, policy, now)
+            await db.execute(f"INSERT INTO plan_versions ({_PLAN_COLUMNS}) VALUES "
+                             "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (agent_id, name, record.version, hash, source, description,
+                              outline, policy, now))
+            return record, True
+
+    async def get_plan_version(self, agent_id: str, *, name: str | None = None,
+                               version: int | None = None,
+                               hash: str | None = None) -> PlanVersionRecord | None:
+        if hash is not None:
+            sql = (f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND hash = ?"
+                   " ORDER BY created_at DESC LIMIT 1")
+            params: tuple[Any, ...] = (agent_id, hash)
+        elif version is not None:
+            sql = (f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND name = ?"
+                   " AND version = ?")
+            params = (agent_id, name, version)
+        else:
+            sql = (f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND name = ?"
+                   " ORDER BY version DESC LIMIT 1")
+            params = (agent_id, name)
+        row = await self._fetchone(sql, params)
+        return PlanVersionRecord(*row) if row else None
+
+    async def list_plan_versions(self, agent_id: str,
+                                 name: str | None = None) -> list[PlanVersionRecord]:
+        if name is None:
+            rows = await self._fetchall(
+                f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? "
+                "ORDER BY name, version", (agent_id,))
+        else:
+            rows = await self._fetchall(
+                f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND name = ? "
+                "ORDER BY version", (agent_id, name))
+        return [PlanVersionRecord(*row) for row in rows]
+
+    async def get_plan_by_hash(self, hash: str) -> PlanVersionRecord | None:
+        row = await self._fetchone(
+            f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE hash = ? LIMIT 1", (hash,))
+        return PlanVersionRecord(*row) if row else None
+
+    # -- instances --------------------------------------------------------------------------------
+
+    async def create_instances(self, instances: Sequence[NewInstance]) -> None:
+        async with self._tx() as db:
+            for new in instances:
+                async with db.execute("SELECT 1 FROM instances WHERE agent_id = ? AND id = ?",
+                                      (new.agent_id, new.id)) as cursor:
+                    if await cursor.fetchone() is not None:
+                        raise InstanceExists(new.id)
+                await db.execute(
+                    "INSERT INTO instances (agent_id, id, plan_name, plan_version, plan_hash, "
+                    "params, status, created_at, updated_at, wake_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+                    (new.agent_id, new.id, new.plan_name, new.plan_version, new.plan_hash,
+                     new.params, new.created_at, new.created_at, new.created_at))
+
+    async def get_instance(self, agent_id: str, id: str) -> InstanceRecord | None:
+        row = await self._fetchone(
+            f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE agent_id = ? AND id = ?",
+            (agent_id, id))
+        return _instance(row) if row else None
+
+    async def list_instances(self, agent_id: str, *, status: str | None, plan: str | None,
+                             limit: int, after: int | None) -> list[InstanceRecord]:
+        clauses, params = ["agent_id = ?"], [agent_id]
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if plan is not None:
+            clauses.append("plan_name = ?")
+            params.append(plan)
+        if after is not None:
+            clauses.append("pk < ?")
+            params.append(after)
+        rows = await self._fetchall(
+            f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(clauses)} "
+            "ORDER BY pk DESC LIMIT ?", (*params, limit))
+        return [_instance(row) for row in rows]
+
+    async def history(self, pk: int) -> tuple[list[StepRecord], list[EventRecord],
+                                              list[LogRecord]]:
+        steps = await self._fetchall(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ? ORDER BY seq", (pk,))
+        events = await self._fetchall(
+            "SELECT seq, type, payload, created_at, consumed_by FROM events "
+            "WHERE instance_pk = ? ORDER BY seq", (pk,))
+        logs = await self._fetchall(
+            "SELECT seq, at, line FROM logs WHERE instance_pk = ? ORDER BY seq", (pk,))
+        return ([StepRecord(*row) for row in steps], [EventRecord(*row) for row in events],
+                [LogRecord(*row) for row in logs])
+
+    # -- running --------------------------------------------------------------------------------
+
+    async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
+        async with self._tx() as db:
+            async with db.execute(
+                    "SELECT pk, crashes FROM instances WHERE status = 'running'") as cursor:
+                rows = list(await cursor.fetchall())
+            quarantined = [pk for pk, crashes in rows if crashes + 1 >= quarantine_after]
+            released = [pk for pk, crashes in rows if crashes + 1 < quarantine_after]
+            error = json.dumps({
+                "name": "QuarantinedError",
+                "message": f"the instance was running during {quarantine_after} engine "
+                           "crashes in a row; it is not replayed again. Inspect its history, "
+                           "fix the plan or the tools, then restart it",
+                "step": None})
+            await db.executemany(
+                "UPDATE instances SET status = 'errored', error = ?, wake_at = NULL, "
+                "control = NULL, crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+                [(error, now, pk) for pk in quarantined])
+            await db.executemany(
+                "UPDATE instances SET status = 'queued', wake_at = ?, "
+                "crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+                [(now, now, pk) for pk in released])
+        return len(released), len(quarantined)
+
+    async def claim_due(self, now: float, limit: int) -> list[InstanceRecord]:
+        async with self._tx() as db:
+            async with db.execute(
+                    f"UPDATE instances SET status = 'running', updated_at = ? WHERE pk IN ("
+                    "SELECT pk FROM instances WHERE wake_at <= ? "
+                    "AND status IN ('queued', 'waiting') ORDER BY wake_at LIMIT ?) "
+                    f"RETURNING {_INSTANCE_COLUMNS}", (now, now, limit)) as cursor:
+                rows = list(await cursor.fetchall())
+        records = [_instance(row) for row in rows]
+        records.sort(key=lambda r: (r.wake_at or 0.0, r.pk))
+        return records
+
+    async def next_due(self) -> float | None:
+        row = await self._fetchone(
+            "SELECT MIN(wake_at) FROM instances WHERE wake_at IS NOT NULL "
+            "AND status IN ('queued', 'waiting')")
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def load_journal(self, pk: int) -> Journal:
+        steps = await self._fetchall(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ?", (pk,))
+        events = await self._fetchall(
+            "SELECT seq, type, payload, created_at, consumed_by FROM events "
+            "WHERE instance_pk = ? AND consumed_by IS NULL ORDER BY seq", (pk,))
+        journal = Journal()
+        for row in steps:
+            record = StepRecord(*row)
+            journal.steps[record.seq] = record
+        journal.events = [EventRecord(*row) for row in events]
+        last = await self._fetchone("SELECT MAX(seq) FROM events WHERE instance_pk = ?", (pk,))
+        journal.last_event_seq = int(last[0]) if last and last[0] is not None else 0
+        return journal
+
+    async def record_step(self, pk: int, step: StepRecord, *,
+                          consume_event: int | None = None) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
+                 step.error, step.config, step.attempts, step.started_at, step.ended_at,
+                 step.wake_at, step.detail))
+            if consume_event is not None:
+                await db.execute("UPDATE events SET consumed_by = ? WHERE seq = ?",
+                                 (step.seq, consume_event))
+
+    async def finish(self, pk: int, finish: Finish, now: float) -> str:
+        async with self._tx() as db:
+            async with db.execute(
+                    "SELECT control, restart_from FROM instances WHERE pk = ?",
+                    (pk,)) as cursor:
+                row = await cursor.fetchone()
+            control, restart_from = (row[0], row[1]) if row else (None, None)
+            if finish.logs:
+                await db.executemany(
+                    "INSERT INTO logs (instance_pk, at, line) VALUES (?, ?, ?)",
+                    [(pk, now, line) for line in finish.logs])
+            if control == "restart":
+                await self._restart(db, pk, restart_from, now)
+                return "queued"
+            status, wake_at = finish.status, finish.wake_at
+            paused_at = None
+            if status in ("waiting", "queued"):
+                if control == "terminate":
+                    status, wake_at = "terminated", None
+                elif control == "pause":
+                    status, wake_at, paused_at = "paused", None, now
+                elif status == "waiting":
+                    async with db.execute(
+                            "SELECT 1 FROM events WHERE instance_pk = ? AND seq > ? "
+                            "AND consumed_by IS NULL LIMIT 1",
+                            (pk, finish.last_event_seq)) as cursor:
+                        if await cursor.fetchone() is not None:
+                            wake_at = now  # an event arrived while it ran: look again
+            await db.execute(
+                "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
+                "control = NULL, restart_from = NULL, paused_at = ?, crashes = 0, "
+                "updated_at = ? WHERE pk = ?",
+                (status, wake_at, finish.output, finish.error, paused_at, now, pk))
+            return status
+
+    # -- control ----------------------------------------------------------------------------------
+
+    async def _locked_instance(self, db: aiosqlite.Connection, agent_id: str,
+                               id: str) -> InstanceRecord:
+        async with db.execute(
+                f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE agent_id = ? AND id = ?",
+                (agent_id, id)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise InstanceNotFound(id)
+        return _instance(row)
+
+    async def add_event(self, agent_id: str, id: str, type: str, payload: str,
+                        now: float) -> InstanceRecord:
+        async with self._tx() as db:
+            record = await self._locked_instance(db, agent_id, id)
+            if record.status in TERMINAL_STATUSES:
+                raise InstanceNotActive(id, record.status, "send an event to")
+            await db.execute(
+                "INSERT INTO events (instance_pk, type, payload, created_at) "
+                "VALUES (?, ?, ?, ?)", (record.pk, type, payload, now))
+            if record.status == "waiting":
+                await db.execute(
+                    "UPDATE instances SET wake_at = ?, updated_at = ? WHERE pk = ?",
+                    (now, now, record.pk))
+            return record
+
+    async def control(self, agent_id: str, id: str, op: str, now: float,
+                      from_seq: int | None = None) -> InstanceRecord:
+        async with self._tx() as db:
+            record = await self._locked_instance(db, agent_id, id)
+            status = record.status
+            if op != "restart" and status in TERMINAL_STATUSES:
+                raise InstanceNotActive(id, status, op)
+            if status == "running":
+                if op == "resume":
+                    await db.execute("UPDATE instances SET control = NULL WHERE pk = ? "
+                                     "AND control = 'pause'", (record.pk,))
+                else:
+                    await db.execute(
+                        "UPDATE instances SET control = ?, restart_from = ?, updated_at = ? "
+                        "WHERE pk = ?", (op, from_seq, now, record.pk))
+            elif op == "pause" and status != "paused":
+                await db.execute(
+                    "UPDATE instances SET status = 'paused', paused_at = ?, wake_at = NULL, "
+                    "updated_at = ? WHERE pk = ?", (now, now, record.pk))
+            elif op == "resume" and status == "paused":
+                shift = now - (record.paused_at or now)
+                await db.execute(
+                    "UPDATE steps SET wake_at = wake_at + ? WHERE instance_pk = ? "
+                    "AND wake_at IS NOT NULL AND state IN ('waiting', 'retrying')",
+                    (shift, record.pk))
+                await db.execute(
+                    "UPDATE instances SET status = 'queued', paused_at = NULL, wake_at = ?, "
+                    "updated_at = ? WHERE pk = ?", (now, now, record.pk))
+            elif op == "terminate":
+                await db.execute(
+                    "UPDATE instances SET status = 'terminated', wake_at = NULL, "
+                    "control = NULL, updated_at = ? WHERE pk = ?", (now, record.pk))
+            elif op == "restart":
+                await self._restart(db, record.pk, from_seq, now)
+            return await self._locked_instance(db, agent_id, id)
+
+    async def _restart(self, db: aiosqlite.Connection, pk: int, from_seq: int | None,
+                       now: float) -> None:
+        start = from_seq or 0
+        await db.execute("UPDATE events SET consumed_by = NULL WHERE instance_pk = ? "
+                         "AND consumed_by >= ?", (pk, start))
+        await db.execute("DELETE FROM steps WHERE instance_pk = ? AND seq >= ?", (pk, start))
+        await db.execute(
+            "UPDATE instances SET status = 'queued', wake_at = ?, output = NULL, error = NULL, "
+            "control = NULL, restart_from = NULL, paused_at = NULL, crashes = 0, "
+            "updated_at = ? WHERE pk = ?", (now, now, pk))
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def store_for(target: str | os.PathLike[str]) -> SQLiteStore:
+    """A SQLite store for a path, ``sqlite:///path`` URL or ``:memory:``."""
+    text = str(target)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):] or ":memory:"
+    elif text.startswith("sqlite://"):
+        text = text[len("sqlite://"):] or ":memory:"
+    if text != ":memory:":
+        Path(text).parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteStore(text)

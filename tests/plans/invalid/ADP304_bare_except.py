@@ -1,0 +1,10 @@
+# expect: ADP304 line 8
+"""Load the order, ignoring every failure."""
+
+
+async def run(event, step):
+    try:
+        order = await step.do("load order", lambda: tools.orders.get(event.payload["id"]))
+    except:
+        order = None
+    return {"found": order is not None}

@@ -1,0 +1,8 @@
+# expect: ADP403 line 7
+"""Charge with retries."""
+
+
+async def run(event, step):
+    receipt = await step.do("charge", lambda: tools.billing.charge(event.payload["id"]),
+                            retries={"limit": 3, "delay": "30 secs"})
+    return {"receipt": receipt}

@@ -1,0 +1,8 @@
+# expect: ADP405 line 7
+"""Charge with retries."""
+
+
+async def run(event, step):
+    receipt = await step.do("charge", lambda: tools.billing.charge(event.payload["id"]),
+                            retries={"limit": 3, "backoff": "fibonacci"})
+    return {"receipt": receipt}
