@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from agents_durable.engine._durations import parse_duration
+from agents_durable.engine._durations import parse_duration as _parse_duration
 
 __all__ = ["FakeClock"]
 
@@ -79,7 +79,7 @@ class FakeClock:
 
     async def advance(self, duration: object) -> None:
         """Move time forward by ``duration``, firing timers in order."""
-        target = self._now + parse_duration(duration)
+        target = self._now + _parse_duration(duration)
         await self._settle()
         while True:
             self._drop_cancelled()
