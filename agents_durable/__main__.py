@@ -1,7 +1,10 @@
 """``python -m agents_durable`` is the ``agents-durable`` command."""
 
+from __future__ import annotations
+
 import sys
 
 from agents_durable.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

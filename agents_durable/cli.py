@@ -1,25 +1,289 @@
-"""The ``agents-durable`` command.
+"""The ``agents-durable`` command: check, submit, start and operate plans from a shell.
 
-    agents-durable demo [--db PATH]      run a gallery plan end to end, showing progress
-    agents-durable check PLAN.py         validate a plan file; exit 1 with diagnostics
+    agents-durable check PLAN.py                      validate a plan file
+    agents-durable submit PLAN.py [--name N]          register it for an agent
+    agents-durable start NAME [--params JSON] [--id ID]
+    agents-durable status ID | history ID | list [--status S] [--plan P]
+    agents-durable event ID TYPE [--payload JSON]
+    agents-durable pause ID | resume ID | terminate ID | restart ID [--from-step NAME[:N]]
+    agents-durable worker [--tools SPEC]              run instances until SIGINT/SIGTERM
+    agents-durable demo                               a plan end to end, on a fake clock
 
-Expected failures print one clear line (or the diagnostics) and exit non-zero; they never
-print a traceback.
+Common options (accepted after any command):
+
+``--db PATH``
+    The SQLite database (env ``AGENTS_DURABLE_DB``, default ``./agents_durable.db``).
+``--agent A``
+    The agent the plans and instances belong to (env ``AGENTS_DURABLE_AGENT``, default
+    ``default``). Instance ids are scoped to their agent: another agent's id is "not found".
+``--tools SPEC``
+    Host tools, as ``module:function`` or ``path/to/file.py:function`` (env
+    ``AGENTS_DURABLE_TOOLS``). The function receives ``engine.tools``, registers tools on
+    it and returns the names to grant to the agent(s). ``submit`` needs it for plans that
+    call tools (to check the grants); ``worker`` needs it to run them.
+``--json``
+    Print the result as one JSON document instead of text.
+
+Every command but ``worker`` and ``demo`` opens the engine as a client
+(``worker=False``), so it works while a ``worker`` process runs on the same database.
+
+Exit codes: 0 success; 1 the operation failed (plan rejected, unknown plan or instance,
+instance not active, database locked, ...); 2 usage error (bad arguments, malformed JSON
+in ``--params``/``--payload``, an unloadable ``--tools``). Expected failures print one
+line starting with ``error:`` on stderr (a rejected plan prints its diagnostics), never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import json
+import os
+import signal
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    import agents_durable as ad
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_DB = "agents_durable.db"
+DEFAULT_AGENT = "default"
+GALLERY_TOOLS = "plans/gallery_tools.py:register_gallery_tools"
+
+
+class CommandFailed(Exception):
+    """An expected failure: print ``message`` as one line and exit with ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- output ---------------------------------------------------------------------------------
+
+
+def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, default=str))
+    else:
+        print(text)
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json")
+
+
+# -- arguments ------------------------------------------------------------------------------
+
+
+def _json_option(text: str | None, option: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandFailed(f"{option} is not valid JSON: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno}", EXIT_USAGE) from None
+
+
+def _from_step(text: str | None) -> tuple[str, int] | None:
+    if text is None:
+        return None
+    name, sep, occurrence = text.rpartition(":")
+    if sep and occurrence.isdigit() and name:
+        return name, int(occurrence)
+    return text, 1
+
+
+def load_tools(spec: str) -> Callable[[Any], Sequence[str]]:
+    """The tool-registering callable named by ``module:function`` or ``file.py:function``.
+
+    A module name is imported with the current directory on ``sys.path`` (so
+    ``plans.gallery_tools:register_gallery_tools`` works from the repository root); a path
+    ending in ``.py`` is loaded as a module named after the file.
+    """
+    module_name, sep, attribute = spec.rpartition(":")
+    if not sep or not module_name or not attribute:
+        raise CommandFailed(f"--tools {spec!r} must look like module:function or "
+                            "path/to/file.py:function", EXIT_USAGE)
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.is_file():
+                raise CommandFailed(f"--tools: no file {module_name!r}", EXIT_USAGE)
+            name = path.stem
+            loader_spec = importlib.util.spec_from_file_location(name, path)
+            if loader_spec is None or loader_spec.loader is None:
+                raise CommandFailed(f"--tools: cannot load {module_name!r}", EXIT_USAGE)
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[name] = module  # dataclasses and pickling look modules up by name
+            loader_spec.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(module_name)
+    except CommandFailed:
+        raise
+    except Exception as exc:  # the host's module: any import error is a usage error here
+        raise CommandFailed(f"--tools: importing {module_name!r} failed: "
+                            f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise CommandFailed(f"--tools: {module_name!r} has no function {attribute!r}",
+                            EXIT_USAGE)
+    return function  # type: ignore[no-any-return]
+
+
+def _register_tools(engine: ad.Engine, spec: str | None) -> list[str]:
+    if not spec:
+        return []
+    names = load_tools(spec)(engine.tools)
+    if not isinstance(names, (list, tuple, set, frozenset)) or not all(
+            isinstance(n, str) for n in names):
+        raise CommandFailed(f"--tools {spec!r} must return the list of tool names to grant",
+                            EXIT_USAGE)
+    return sorted(names)
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    from agents_durable import validate_plan
+    from agents_durable.display import diagnostics_text
+
+    source = _read_plan(args.plan)
+    diagnostics = validate_plan(source)
+    ok = not any(d.severity == "error" for d in diagnostics)
+    text = diagnostics_text(diagnostics, args.plan)
+    _emit(args, "\n".join(filter(None, [text, f"{args.plan}: ok" if ok else ""])),
+          {"ok": ok, "diagnostics": [d.model_dump() for d in diagnostics]})
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _read_plan(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandFailed(f"cannot read {path}: it is not UTF-8 text") from None
+
+
+async def _submit(args: argparse.Namespace, engine: ad.Engine) -> int:
+    from agents_durable.display import plan_version_text
+
+    source = _read_plan(args.plan)
+    tools = _register_tools(engine, args.tools)
+    agent = engine.agent(args.agent, tools=tools)
+    version = await agent.register_plan(args.name or Path(args.plan).stem, source)
+    _emit(args, plan_version_text(version), _dump(version))
+    return EXIT_OK
+
+
+async def _start(args: argparse.Namespace, engine: ad.Engine) -> int:
+    params = _json_option(args.params, "--params")
+    agent = engine.agent(args.agent)
+    instance = await agent.create(args.plan, params, id=args.id)
+    status = await instance.status()
+    _emit(args, f"started instance {instance.id} of plan {status.plan!r} v{status.version} "
+                f"(agent {args.agent!r})",
+          {"id": instance.id, "agent": args.agent, "plan": status.plan,
+           "version": status.version, "status": status.status})
+    return EXIT_OK
+
+
+async def _status(args: argparse.Namespace, engine: ad.Engine) -> int:
+    from agents_durable.display import instance_status_text
+
+    status = await (await engine.agent(args.agent).get(args.id)).status()
+    _emit(args, instance_status_text(status), _dump(status))
+    return EXIT_OK
+
+
+async def _history(args: argparse.Namespace, engine: ad.Engine) -> int:
+    from agents_durable.display import history_text
+
+    history = await (await engine.agent(args.agent).get(args.id)).history()
+    _emit(args, history_text(history), _dump(history))
+    return EXIT_OK
+
+
+async def _list(args: argparse.Namespace, engine: ad.Engine) -> int:
+    from agents_durable.display import safe_text
+    from agents_durable.display._formatting import format_time
+
+    page = await engine.agent(args.agent).list(args.status, args.plan, limit=args.limit,
+                                               cursor=args.cursor)
+    lines = [f"{'ID':<24} {'STATUS':<18} {'PLAN':<28} UPDATED"]
+    lines += [f"{item.id:<24} {item.status:<18} {f'{item.plan} v{item.version}':<28} "
+              f"{format_time(item.updated)}" for item in page.items]
+    if not page.items:
+        lines = [f"no instances for agent {args.agent!r}"]
+    if page.next_cursor:
+        lines.append(f"(more: --cursor {page.next_cursor})")
+    _emit(args, safe_text("\n".join(lines)), _dump(page))
+    return EXIT_OK
+
+
+async def _event(args: argparse.Namespace, engine: ad.Engine) -> int:
+    payload = _json_option(args.payload, "--payload")
+    instance = await engine.agent(args.agent).get(args.id)
+    await instance.send_event(args.type, payload)
+    _emit(args, f"sent event {args.type!r} to {args.id}",
+          {"ok": True, "id": args.id, "type": args.type})
+    return EXIT_OK
+
+
+async def _control(args: argparse.Namespace, engine: ad.Engine) -> int:
+    instance = await engine.agent(args.agent).get(args.id)
+    if args.command == "restart":
+        from_step = _from_step(args.from_step)
+        await instance.restart(from_step)
+        where = f" from step {from_step[0]!r} #{from_step[1]}" if from_step else ""
+        message = f"restarting {args.id}{where}"
+    else:
+        await getattr(instance, args.command)()
+        past = {"pause": "pause requested for", "resume": "resumed",
+                "terminate": "terminated"}[args.command]
+        message = f"{past} {args.id}"
+    status = await instance.status()
+    _emit(args, f"{message} (now {status.status})",
+          {"ok": True, "id": args.id, "status": status.status})
+    return EXIT_OK
+
+
+async def _worker(args: argparse.Namespace) -> int:
+    import agents_durable as ad
+
+    agents = args.grant_agents or [args.agent]
+    async with ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
+                              poll_interval=args.poll) as engine:
+        tools = _register_tools(engine, args.tools)
+        for agent in agents:
+            engine.agent(agent, tools=tools)
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            print(f"worker running on {args.db} (agents: {', '.join(agents)}; tools: "
+                  f"{', '.join(tools) or 'none'}); stop with Ctrl-C or SIGTERM", flush=True)
+            async for received in signals:
+                print(f"received {signal.Signals(received).name}: finishing running steps "
+                      "and shutting down", flush=True)
+                break
+    print("worker stopped", flush=True)
+    return EXIT_OK
+
+
+# -- demo -----------------------------------------------------------------------------------
 
 DEMO_PLAN = '''"""Follow up on an order until the customer confirms delivery."""
 
@@ -47,74 +311,216 @@ def _open_ticket(order_id: int, reason: str) -> dict[str, Any]:
     return {"ticket": f"T-{order_id}", "reason": reason}
 
 
-async def _demo(db: str | None) -> int:
+def _builtin_tools(registry: Any) -> list[str]:
+    registry.register("orders.get", _get_order)
+    registry.register("tickets.open", _open_ticket)
+    return ["orders.get", "tickets.open"]
+
+
+def _demo_setup(spec: str | None) -> tuple[str | None, str]:
+    """The tools spec and plan source the demo uses: the repository gallery when present."""
+    if spec is None and Path(GALLERY_TOOLS.partition(":")[0]).is_file():
+        spec = GALLERY_TOOLS
+    plan_file = Path("plans/order_followup.py")
+    source = plan_file.read_text(encoding="utf-8") if spec and plan_file.is_file() \
+        else DEMO_PLAN
+    return spec, source
+
+
+async def _demo(args: argparse.Namespace) -> int:
     import agents_durable as ad
     from agents_durable.testing import FakeClock
 
-    say = print
+    spec, source = _demo_setup(args.tools)
     with tempfile.TemporaryDirectory() as tmp:
-        path = db or str(Path(tmp) / "demo.db")
+        path = args.db_demo or str(Path(tmp) / "demo.db")
         clock = FakeClock()
-        say(f"agents-durable demo: engine on SQLite at {path} (a fake clock fast-forwards "
-            "the days)")
+        print(f"agents-durable demo: engine on SQLite at {path} (a fake clock fast-forwards "
+              "the days)")
         async with ad.Engine.open(path, clock=clock) as engine:
-            engine.tools.register("orders.get", _get_order)
-            engine.tools.register("tickets.open", _open_ticket)
-            agent = engine.agent("support-bot", tools=["orders.get", "tickets.open"])
-            version = await agent.register_plan("order-followup", DEMO_PLAN)
-            say(f"registered plan {version.name!r} v{version.version} "
-                f"(hash {version.hash[:12]}): {version.description}")
+            tools = _register_tools(engine, spec) if spec else _builtin_tools(engine.tools)
+            print(f"tools: {', '.join(tools)}" + (f" (from {spec})" if spec else ""))
+            agent = engine.agent("support-bot", tools=tools)
+            version = await agent.register_plan("order-followup", source)
+            print(f"registered plan {version.name!r} v{version.version} "
+                  f"(hash {version.hash[:12]}): {version.description.splitlines()[0]}")
             for entry in version.outline:
-                say(f"  outline: line {entry.line:>2}  step.{entry.kind}({entry.label!r})")
+                print(f"  outline: line {entry.line:>2}  step.{entry.kind}({entry.label!r})")
             instance = await agent.create("order-followup", {"order_id": 7},
                                           id=f"order-7-{clock.now():.0f}")
             await clock.settle()
             await _progress(instance, "created")
-            await clock.advance("2 days")
+            await clock.advance("1 day")
+            await _progress(instance, "one day later")
+            await clock.advance("1 day")
             await _progress(instance, "two days later")
             await instance.send_event("delivery-confirmed", {"note": "left at the door"})
             final = await instance.wait(timeout=30)
             await _progress(instance, "event sent")
-            say(f"instance {instance.id}: {final.status}, output {final.output}")
+            print(f"instance {instance.id}: {final.status}, output {final.output}")
             return EXIT_OK if final.status == "complete" else EXIT_FAILED
 
 
 async def _progress(instance: Any, moment: str) -> None:
     status = await instance.status()
     steps = ", ".join(f"{s.name} [{s.state}]" for s in status.steps) or "no steps yet"
-    print(f"  {moment:<15} status={status.status:<9} steps: {steps}")
+    print(f"  {moment:<15} status={status.status:<9} steps: {steps}", flush=True)
 
 
-def _check(path: str) -> int:
-    from agents_durable import validate_plan
+# -- parser and dispatch ----------------------------------------------------------------------
 
-    try:
-        source = Path(path).read_text()
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    diagnostics = validate_plan(source)
-    for diagnostic in diagnostics:
-        print(f"{path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.code} "
-              f"{diagnostic.message}" + (f" Fix: {diagnostic.hint}" if diagnostic.hint else ""))
-    if any(d.severity == "error" for d in diagnostics):
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=os.environ.get("AGENTS_DURABLE_DB", DEFAULT_DB),
+                        help="SQLite database file (env AGENTS_DURABLE_DB; default "
+                             f"./{DEFAULT_DB})")
+    common.add_argument("--agent", default=os.environ.get("AGENTS_DURABLE_AGENT",
+                                                          DEFAULT_AGENT),
+                        help="agent id (env AGENTS_DURABLE_AGENT; default "
+                             f"{DEFAULT_AGENT!r})")
+    common.add_argument("--json", action="store_true", help="print JSON instead of text")
+    tools = argparse.ArgumentParser(add_help=False)
+    tools.add_argument("--tools", default=os.environ.get("AGENTS_DURABLE_TOOLS"),
+                       help="module:function or file.py:function registering host tools "
+                            "(env AGENTS_DURABLE_TOOLS)")
+
+    parser = _Parser(prog="agents-durable", description="Durable plans written by AI agents.",
+                     epilog="Exit codes: 0 ok, 1 failed/rejected/not found, 2 usage error.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_Parser)
+
+    def add(name: str, help: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, parents=[common, *parents])
+
+    check = add("check", "validate a plan file (exit 1 with diagnostics)")
+    check.add_argument("plan", help="path to the plan's .py file")
+    submit = add("submit", "validate and register a plan file for an agent", tools)
+    submit.add_argument("plan", help="path to the plan's .py file")
+    submit.add_argument("--name", help="plan name (default: the file name without .py)")
+    start = add("start", "start an instance of a registered plan")
+    start.add_argument("plan", metavar="NAME", help="plan name (latest version) or hash")
+    start.add_argument("--params", help="params as JSON (default {})")
+    start.add_argument("--id", help="instance id (default: random)")
+    for name, help in (("status", "show an instance's status"),
+                       ("history", "show an instance's journal: steps, events, prints")):
+        add(name, help).add_argument("id", metavar="ID")
+    listing = add("list", "list the agent's instances, newest first")
+    listing.add_argument("--status", help="only instances with this status")
+    listing.add_argument("--plan", help="only instances of this plan")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--cursor", help="next page, as printed by the previous page")
+    event = add("event", "send an event to an instance")
+    event.add_argument("id", metavar="ID")
+    event.add_argument("type", metavar="TYPE")
+    event.add_argument("--payload", help="payload as JSON (default null)")
+    for name, help in (("pause", "pause an instance after its running step"),
+                       ("resume", "resume a paused instance"),
+                       ("terminate", "stop an instance for good")):
+        add(name, help).add_argument("id", metavar="ID")
+    restart = add("restart", "run an instance again from the top or from a step")
+    restart.add_argument("id", metavar="ID")
+    restart.add_argument("--from-step", metavar="NAME[:N]",
+                         help="keep results before occurrence N (default 1) of step NAME")
+    worker = add("worker", "run instances until SIGINT or SIGTERM", tools)
+    worker.add_argument("--grant", dest="grant_agents", action="append", metavar="AGENT",
+                        help="grant the tools to this agent (repeatable; default: --agent)")
+    worker.add_argument("--concurrency", type=int, default=64)
+    worker.add_argument("--poll", type=float, default=1.0,
+                        help="seconds between polls for work from other processes")
+    demo = commands.add_parser("demo", help="run a plan end to end on a fake clock",
+                               parents=[tools])
+    demo.add_argument("--db", dest="db_demo", help="database file (default: a temporary one)")
+    demo.set_defaults(json=False)
+    return parser
+
+
+_CLIENT_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[int]]] = {
+    "submit": _submit, "start": _start, "status": _status, "history": _history,
+    "list": _list, "event": _event, "pause": _control, "resume": _control,
+    "terminate": _control, "restart": _control,
+}
+
+
+async def _client(args: argparse.Namespace) -> int:
+    import agents_durable as ad
+
+    if args.command not in ("submit",) and not Path(args.db).exists():
+        raise CommandFailed(f"no database at {args.db}: submit a plan first, or pass --db "
+                            "(or set AGENTS_DURABLE_DB)")
+    async with ad.Engine.open(args.db, worker=False) as engine:
+        return await _CLIENT_COMMANDS[args.command](args, engine)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return _check(args)
+    if args.command == "worker":
+        return anyio.run(_worker, args)
+    if args.command == "demo":
+        return anyio.run(_demo, args)
+    return anyio.run(_client, args)
+
+
+def _report(error: BaseException) -> int:
+    from agents_durable.errors import (
+        InvalidDuration,
+        InvalidInstanceId,
+        PlanRejected,
+        UsageError,
+    )
+
+    if isinstance(error, PlanRejected):
+        from agents_durable.display import diagnostics_text
+
+        print(f"error: plan rejected with {len(error.diagnostics)} diagnostic(s):",
+              file=sys.stderr)
+        print(diagnostics_text(error.diagnostics), file=sys.stderr)
         return EXIT_FAILED
-    print(f"{path}: ok")
-    return EXIT_OK
+    code = EXIT_FAILED
+    if isinstance(error, CommandFailed):
+        code = error.code
+        message = str(error)
+    else:
+        message = f"{type(error).__name__}: {error}"
+        if type(error) in (UsageError, InvalidDuration, InvalidInstanceId):
+            code = EXIT_USAGE
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="agents-durable",
-                                     description="Durable plans written by AI agents.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run a plan end to end on SQLite")
-    demo.add_argument("--db", help="database file (default: a temporary file)")
-    check = commands.add_parser("check", help="validate a plan file")
-    check.add_argument("plan", help="path to the plan's .py file")
-    args = parser.parse_args(argv)
-    if args.command == "check":
-        return _check(args.plan)
-    return anyio.run(_demo, args.db)
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    from agents_durable.errors import AgentsDurableError
+
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (CommandFailed, AgentsDurableError) as error:
+        return _report(error)
+    except BaseExceptionGroup as group:  # raised through the worker's task group
+        expected = group.subgroup(lambda e: isinstance(e, (CommandFailed,
+                                                            AgentsDurableError)))
+        if expected is None:
+            raise
+        first: BaseException = expected
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        return _report(first)
+    except OSError as error:  # the database path is a directory, unwritable, ...
+        print(f"error: {error.strerror or error} ({args.db if 'db' in args else ''})",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,8 @@ import pytest
 import agents_durable as ad
 
 PACKAGES = ["agents_durable", "agents_durable.engine", "agents_durable.plans",
-            "agents_durable.store", "agents_durable.errors", "agents_durable.testing"]
+            "agents_durable.store", "agents_durable.errors", "agents_durable.testing",
+            "agents_durable.display"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -9,6 +9,7 @@ seconds for work created by other processes (CLI clients). No busy polling while
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -62,6 +63,9 @@ class Engine:
         self._parked = False
         self._wake_scope: anyio.CancelScope | None = None
         self._watchers: dict[tuple[str, str], anyio.Event] = {}
+        self._runner: asyncio.Task[None] | None = None
+        self._runner_failure: list[BaseException] = []
+        self._closing: anyio.Event | None = None
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] = "agents_durable.db", *,
@@ -106,6 +110,48 @@ class Engine:
         self._exit = stack
         self._open = True
         return self
+
+    async def start(self) -> Engine:
+        """Open the engine in a background task and return it; close with ``aclose()``.
+
+        For notebooks and REPLs, where each cell runs in its own task and one
+        ``async with`` cannot span cells (an anyio task group must be exited by the task
+        that entered it). Elsewhere prefer ``async with Engine.open(...)``.
+        """
+        if self._runner is not None or self._open:
+            raise UsageError("this engine is already open")
+        ready = anyio.Event()
+        self._closing = anyio.Event()
+        failure: list[BaseException] = []
+
+        async def hold_open() -> None:
+            try:
+                async with self:
+                    ready.set()
+                    await self._closing.wait()  # type: ignore[union-attr]
+            except BaseException as error:  # reported to start() or aclose()
+                failure.append(error)
+            finally:
+                ready.set()
+
+        self._runner = asyncio.get_running_loop().create_task(hold_open())
+        self._runner_failure = failure
+        await ready.wait()
+        if failure:
+            self._runner = None
+            raise failure[0]
+        return self
+
+    async def aclose(self) -> None:
+        """Close an engine opened with ``start()``. Safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        assert self._closing is not None
+        self._closing.set()
+        await runner
+        if self._runner_failure:
+            raise self._runner_failure[0]
 
     def _stop(self) -> None:
         if self._group is not None:

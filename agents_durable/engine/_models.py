@@ -64,6 +64,16 @@ class PlanVersion(BaseModel):
                    outline=[OutlineEntry(**e) for e in json.loads(record.outline)],
                    created=_time(record.created_at), source=record.source)
 
+    def _repr_html_(self) -> str:
+        from agents_durable.display import render_plan_version
+
+        return render_plan_version(self)
+
+    def __str__(self) -> str:
+        from agents_durable.display import plan_version_text
+
+        return plan_version_text(self)
+
 
 class ErrorInfo(BaseModel):
     """Why an instance errored: the error's class name, its message, the step it was in."""
@@ -167,6 +177,16 @@ class InstanceStatus(BaseModel):
                    updated=_time(record.updated_at), wake_at=_time(record.wake_at),
                    steps=[StepEntry.from_record(s) for s in steps or []])
 
+    def _repr_html_(self) -> str:
+        from agents_durable.display import render_instance_status
+
+        return render_instance_status(self)
+
+    def __str__(self) -> str:
+        from agents_durable.display import instance_status_text
+
+        return instance_status_text(self)
+
 
 class History(BaseModel):
     """The whole journal of an instance: steps, events received, and captured logs."""
@@ -178,6 +198,16 @@ class History(BaseModel):
     steps: list[StepEntry]
     events: list[EventEntry]
     logs: list[LogEntry]
+
+    def _repr_html_(self) -> str:
+        from agents_durable.display import render_history
+
+        return render_history(self)
+
+    def __str__(self) -> str:
+        from agents_durable.display import history_text
+
+        return history_text(self)
 
 
 class InstanceList(BaseModel):

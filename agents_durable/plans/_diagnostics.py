@@ -74,3 +74,8 @@ class Diagnostic(BaseModel):
 
     def __str__(self) -> str:
         return self.format()
+
+    def _repr_html_(self) -> str:
+        from agents_durable.display import render_diagnostics
+
+        return render_diagnostics([self])
