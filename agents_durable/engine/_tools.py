@@ -58,10 +58,7 @@ class ToolRegistry:
             if existing.startswith(name + ".") or name.startswith(existing + "."):
                 raise UsageError(f"tool {name!r} clashes with {existing!r}: a name cannot be "
                                  "both a tool and a namespace of tools")
-        try:
-            signature = str(inspect.signature(fn))
-        except (TypeError, ValueError):
-            signature = "(...)"
+        signature = _signature(fn)
         spec = ToolSpec(name=name, fn=fn,
                         description=description or inspect.getdoc(fn) or "",
                         signature=signature, is_async=inspect.iscoroutinefunction(fn))
@@ -82,6 +79,16 @@ class ToolRegistry:
 
     def __iter__(self) -> Iterator[ToolSpec]:
         return iter(self._tools[name] for name in sorted(self._tools))
+
+
+def _signature(fn: Callable[..., Any]) -> str:
+    """``(order_id: int) -> dict`` as an agent should read it, even under PEP 563."""
+    for eval_str in (True, False):  # eval_str fails on names only a TYPE_CHECKING import has
+        try:
+            return str(inspect.signature(fn, eval_str=eval_str))
+        except (TypeError, ValueError, NameError, AttributeError, SyntaxError):
+            continue
+    return "(...)"
 
 
 def copy_json(value: Any, *, limit: int, what: str) -> Any:

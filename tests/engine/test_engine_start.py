@@ -52,3 +52,4 @@ async def test_start_reports_open_failures_and_a_second_start(tmp_path: Path) ->
             await engine.start()
     finally:
         await engine.aclose()
+
