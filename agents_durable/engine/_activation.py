@@ -27,6 +27,7 @@ from agents_durable.engine._durations import parse_duration, parse_instant
 from agents_durable.engine._facades import Event, Step, StepCall, StepContext
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
+    CorruptRecord,
     EventTimeout,
     LimitExceeded,
     NondeterminismError,
@@ -129,7 +130,7 @@ class Activation:
                                   max_calls=self.plan.policy.max_tool_calls)
             run = instantiate(self.plan, budget=self.budget, printer=self.printer,
                               extra={"tools": Tools(binding)})
-            event = Event(json.loads(record.params), record.id,
+            event = Event(self._params(), record.id,
                           dt.datetime.fromtimestamp(record.created_at, dt.timezone.utc),
                           record.agent_id)
             self.budget.resume()
@@ -154,6 +155,14 @@ class Activation:
             return self._errored(fatal.error)
         except Exception as error:
             return self._errored(error)
+
+    def _params(self) -> Any:
+        try:
+            return json.loads(self.record.params)
+        except ValueError as exc:  # the row was damaged outside the engine
+            raise CorruptRecord(f"the stored params of instance {self.record.id!r} are not "
+                                f"valid JSON ({exc}); the instance cannot run. Restore the "
+                                "row from a backup, or create a new instance") from None
 
     def _errored(self, error: BaseException) -> Finish:
         return Finish("errored", error=error_json(error, self.last_step), logs=self._logs())

@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 
@@ -22,6 +22,7 @@ from agents_durable.engine._models import (
     InstanceStatus,
     LogEntry,
     PlanVersion,
+    Status,
     StepEntry,
 )
 from agents_durable.errors import (
@@ -41,6 +42,8 @@ __all__ = ["AgentScope", "Instance"]
 
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+_LISTABLE = frozenset(get_args(Status))
+_BATCH_KEYS = frozenset({"plan", "params", "id"})
 
 
 def _check_id(instance_id: str) -> str:
@@ -156,6 +159,11 @@ class AgentScope:
         items = list(items)
         if len(items) > 100:
             raise UsageError(f"create_batch takes at most 100 instances, got {len(items)}")
+        for index, item in enumerate(items):
+            # a typo such as "param" must not silently start an instance without params
+            if not isinstance(item, Mapping) or "plan" not in item or set(item) - _BATCH_KEYS:
+                raise UsageError(f"create_batch item {index} must be a dict with 'plan' and "
+                                 f"optionally 'params' and 'id'; got {item!r:.200}")
         news = [await self._new(item["plan"], item.get("params"), item.get("id"))
                 for item in items]
         ids = [n.id for n in news]
@@ -180,16 +188,24 @@ class AgentScope:
         self._engine.check_open()
         if not 1 <= limit <= 1000:
             raise UsageError("limit must be between 1 and 1000")
+        if status is not None and status not in _LISTABLE:
+            # a typo such as "completed" would otherwise silently list nothing
+            raise UsageError(f"unknown status {status!r}; use one of "
+                             f"{', '.join(sorted(_LISTABLE))}")
         after = None
         if cursor is not None:
-            if not cursor.isdigit():
+            if not isinstance(cursor, str) or not cursor.isdigit():
                 raise UsageError("cursor must be a value returned as next_cursor")
             after = int(cursor)
+        stored = "running" if status == "waiting_for_pause" else status
         records = await self._engine.store.list_instances(
-            self.agent_id, status=status, plan=plan, limit=limit + 1, after=after)
+            self.agent_id, status=stored, plan=plan, limit=limit + 1, after=after)
         more = len(records) > limit
         records = records[:limit]
-        return InstanceList(items=[InstanceStatus.from_record(r) for r in records],
+        items = [InstanceStatus.from_record(r) for r in records]
+        if status == "waiting_for_pause":  # derived: running with a pause requested
+            items = [item for item in items if item.status == status]
+        return InstanceList(items=items,
                             next_cursor=str(records[-1].pk) if more and records else None)
 
 
