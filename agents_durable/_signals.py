@@ -7,7 +7,7 @@ so a plan cannot name, catch or raise them. The engine turns each into a status.
 
 from __future__ import annotations
 
-from agents_durable.errors import RunError
+from agents_durable.errors import AgentsDurableError
 
 __all__ = ["EngineSignal", "Fatal", "Suspend"]
 
@@ -21,8 +21,8 @@ class Suspend(EngineSignal):
 
 
 class Fatal(EngineSignal):
-    """The instance must fail with ``error`` (budget, nondeterminism, limits, aborts)."""
+    """The instance must fail with ``error`` (budget, nondeterminism, limits, corrupt rows)."""
 
-    def __init__(self, error: RunError) -> None:
+    def __init__(self, error: AgentsDurableError) -> None:
         super().__init__(str(error))
         self.error = error

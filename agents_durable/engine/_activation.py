@@ -28,6 +28,7 @@ from agents_durable.engine._facades import Event, Step, StepCall, StepContext
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
     CorruptRecord,
+    CorruptRecord,
     EventTimeout,
     LimitExceeded,
     NondeterminismError,
@@ -259,10 +260,13 @@ class Activation:
         self.last_step = call._name
         recorded = self.journal.steps.get(call._seq)
         handler = getattr(self, f"_run_{call._kind}")
-        result = await handler(call, recorded)
-        if call._seq >= self.last_recorded:
-            self.printer.enabled = True
-        return result
+        try:
+            return await handler(call, recorded)
+        finally:
+            # Past the last recorded step, the plan runs for the first time: capture its
+            # prints, also in an ``except`` branch after a recorded failure.
+            if call._seq >= self.last_recorded:
+                self.printer.enabled = True
 
     def _suspend(self, wake_at: float | None) -> Suspend:
         if wake_at is not None:
@@ -278,8 +282,16 @@ class Activation:
         return StepRecord(seq=call._seq, kind=call._kind, name=call._name,
                           occurrence=call._occurrence, state=state, **fields)
 
-    def _decode(self, text: str | None) -> Any:
-        return None if text is None else json.loads(text)
+    def _decode(self, text: str | None, default: Any = None) -> Any:
+        """A journal field, or ``Fatal(CorruptRecord)``: a plan must never see the error."""
+        if text is None:
+            return default
+        try:
+            return json.loads(text)
+        except (ValueError, TypeError) as exc:
+            raise Fatal(CorruptRecord(
+                f"a journal row of instance {self.record.id!r} could not be decoded "
+                f"({exc}); the instance cannot be replayed")) from None
 
     async def _run_do(self, call: StepCall, recorded: StepRecord | None) -> Any:
         fn, config = call._args
@@ -290,9 +302,9 @@ class Activation:
             if recorded.state == "done":
                 return self._decode(recorded.result)
             if recorded.state == "failed":
-                raise StepFailed(**json.loads(recorded.error or "{}"))
-            config = json.loads(recorded.config or "{}") or config
-            attempts = json.loads(recorded.detail or "[]")
+                raise _step_failed(self._decode(recorded.error, {}), call._name)
+            config = self._decode(recorded.config) or config
+            attempts = self._decode(recorded.detail, [])
             if recorded.wake_at is not None and recorded.wake_at > now:
                 raise self._suspend(recorded.wake_at)
             attempt = recorded.attempts + 1
@@ -441,9 +453,9 @@ class Activation:
             if recorded.state == "done":
                 return self._decode(recorded.result)
             if recorded.state == "failed":
-                config = json.loads(recorded.config or "{}")
+                config = self._decode(recorded.config, {})
                 raise EventTimeout(call._name, config.get("type", ""))
-            config = json.loads(recorded.config or "{}")
+            config = self._decode(recorded.config, {})
             fresh = False
         event = self._take_event(config["type"], config.get("match"))
         if event is not None:
@@ -531,6 +543,15 @@ class Activation:
 
 
 _MISSING = object()
+
+
+def _step_failed(stored: Any, step: str) -> StepFailed:
+    """The ``StepFailed`` a journal row recorded, rebuilt identically for replay."""
+    if not isinstance(stored, dict):
+        stored = {}
+    return StepFailed(str(stored.get("step", step)), str(stored.get("cause", "Error")),
+                      str(stored.get("message", "")),
+                      attempts if isinstance(attempts := stored.get("attempts"), int) else 1)
 
 
 def _arity(fn: Any) -> int:

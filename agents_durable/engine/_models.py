@@ -28,6 +28,24 @@ Status = Literal["queued", "running", "waiting", "waiting_for_pause", "paused", 
                  "errored", "terminated"]
 
 
+def _decoded(text: str | None, default: Any = None, *, shape: type | None = None) -> Any:
+    """A stored JSON field for display. A row that does not decode stays readable as
+    ``{"undecodable": <the start of the text>}`` so an operator can inspect a corrupt
+    instance instead of meeting a decoding error (the engine itself errors that instance
+    with ``CorruptRecord`` when it tries to replay it)."""
+    if text is None:
+        return default
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        value = None
+    else:
+        if shape is None or isinstance(value, shape):
+            return value
+    marker = {"undecodable": str(text)[:200]}
+    return [marker] if shape is list else marker
+
+
 def _time(value: float | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromtimestamp(value, dt.timezone.utc)
 
@@ -85,6 +103,16 @@ class ErrorInfo(BaseModel):
     step: str | None = None
 
 
+def _error_info(text: str | None) -> ErrorInfo | None:
+    if not text:
+        return None
+    stored = _decoded(text, shape=dict)
+    try:
+        return ErrorInfo(**stored)
+    except (TypeError, ValueError):
+        return ErrorInfo(name="CorruptRecord", message=f"undecodable error: {text[:200]}")
+
+
 class StepEntry(BaseModel):
     """One journal entry: a step's identity, state, attempts and outcome."""
 
@@ -110,10 +138,10 @@ class StepEntry(BaseModel):
                    occurrence=record.occurrence, state=record.state,  # type: ignore[arg-type]
                    attempts=record.attempts, started=_time(record.started_at),
                    ended=_time(record.ended_at), wake_at=_time(record.wake_at),
-                   result=json.loads(record.result) if record.result is not None else None,
-                   error=json.loads(record.error) if record.error else None,
-                   config=json.loads(record.config) if record.config else None,
-                   attempt_log=json.loads(record.detail) if record.detail else [])
+                   result=_decoded(record.result),
+                   error=_decoded(record.error or None, shape=dict),
+                   config=_decoded(record.config or None, shape=dict),
+                   attempt_log=_decoded(record.detail or None, [], shape=list))
 
 
 class EventEntry(BaseModel):
@@ -127,7 +155,7 @@ class EventEntry(BaseModel):
 
     @classmethod
     def from_record(cls, record: EventRecord) -> EventEntry:
-        return cls(seq=record.seq, type=record.type, payload=json.loads(record.payload),
+        return cls(seq=record.seq, type=record.type, payload=_decoded(record.payload),
                    timestamp=_time(record.created_at), consumed_by_step=record.consumed_by)
 
 
@@ -170,8 +198,8 @@ class InstanceStatus(BaseModel):
         if status == "running" and record.control == "pause":
             status = "waiting_for_pause"
         return cls(id=record.id, status=status,  # type: ignore[arg-type]
-                   output=json.loads(record.output) if record.output is not None else None,
-                   error=ErrorInfo(**json.loads(record.error)) if record.error else None,
+                   output=_decoded(record.output),
+                   error=_error_info(record.error),
                    plan=record.plan_name, version=record.plan_version,
                    plan_hash=record.plan_hash, created=_time(record.created_at),
                    updated=_time(record.updated_at), wake_at=_time(record.wake_at),

@@ -228,9 +228,7 @@ async def test_sigkill_at_random_points_loses_and_repeats_nothing(tmp_path: Path
 
 
 @pytest.mark.slow
-async def test_sigkill_many_times(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    if "slow" not in str(request.config.getoption("markexpr")):
-        pytest.skip("slow: run with -m slow")  # the default run must stay fast
+async def test_sigkill_many_times(tmp_path: Path) -> None:
     await crash_loop(tmp_path, count=300, kills=12, seed=random.randrange(1 << 30))
 
 

@@ -233,9 +233,7 @@ def test_valid_seeds_are_valid() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(3_600)
-def test_fuzz_at_scale(request: pytest.FixtureRequest) -> None:
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("100,000 examples: run with -m slow")
+def test_fuzz_at_scale() -> None:
 
     @settings(max_examples=100_000, **_SETTINGS)
     @given(st.one_of(_TEXT, _mutated_plans(), _TOKEN_SOUP, _grammar_plans()))
