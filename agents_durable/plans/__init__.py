@@ -14,9 +14,18 @@ Plans are Python written by AI agents, unreviewed, many agents to one engine pro
    comprehensions/top-level ``await`` (they would run ``__aiter__``/``__aenter__``
    unguarded), attribute access by allow-list per type (``_guards.py``), fuel ticks
    injected into loops, function entries, handlers, lambdas and comprehensions, size
-   checks on ``+ * ** << %`` and on builtins that consume iterables, fresh globals,
-   builtins and module facades per activation (``_compile.instantiate``), and engine
-   signals that derive from ``BaseException`` so plans cannot catch them.
+   checks on ``+ * ** << %`` and on builtins that consume iterables, a measured size
+   before anything turns a value into text (``str``/``repr``/``print``/f-string
+   fields/``%``/``json.dumps``/``run``'s output, ``_sizes.py``: an aliased list renders
+   to far more than it holds), ``type()`` that returns only data types (never the
+   metaclass, which would make classes whose ``__index__`` lies to the size checks),
+   ``Decimal``/``Fraction`` constructors that refuse huge exponents plus a bounded
+   decimal context per activation, fresh globals, builtins and module facades per
+   activation (``_compile.instantiate``), and engine signals that derive from
+   ``BaseException`` so plans cannot catch them. Known residual risks of in-process
+   execution: single C calls the budget cannot see, such as ``==`` between two aliased
+   structures (exponential) or a million-deep tuple hashed (a crash); both need the
+   subprocess mode below.
 2. **Plain ``exec`` with a trimmed ``__builtins__`` (rejected).** Every introspection
    walk (``().__class__.__mro__[1].__subclasses__()``) is open; there is nothing to hook.
 3. **An AST interpreter written in Python (rejected for now).** Total control, but 20-100x
@@ -32,7 +41,9 @@ Pinned: restrictedpython 9.x. Checked against CVE-2023-37271 (generator frames: 
 ``yield``, no frame attributes), CVE-2023-41039 / CVE-2024-47532 (format strings: no
 ``str.format``/``format_map``/``format`` builtin, no ``string`` module, %-format widths
 checked), CVE-2025-22153 (``except*`` refused), and guard-name shadowing through every
-binding form (all ``_``-prefixed names are refused by validation, ADP206).
+binding form (all ``_``-prefixed names are refused by validation, ADP206, and again by
+RestrictedPython's compiler). ``tests/security`` holds an attack per path, each paired with
+a benign twin.
 """
 
 from __future__ import annotations

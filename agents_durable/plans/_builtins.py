@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agents_durable.errors import EventTimeout, NonRetryableError, StepFailed
-from agents_durable.plans._guards import Guards, plan_error
+from agents_durable.plans._guards import ATTRIBUTES, STANDINS, Guards, plan_error
 
 __all__ = ["PrintCapture", "SafeType", "make_builtins"]
 
@@ -49,6 +49,14 @@ class SafeType:
         return f"<class '{self.plan_name}'>"
 
 
+STANDINS.add(SafeType)
+
+#: What ``type(value)`` may return: plain data types. Never ``type`` itself (calling it
+#: with three arguments makes a class, and a class can define ``__index__`` or ``__len__``
+#: to lie to the size guards), never function, method or engine types.
+_TYPE_RESULTS: frozenset[type] = frozenset({*ATTRIBUTES, type(None), complex, bytes})
+
+
 class PrintCapture:
     """``print`` for plans: lines go to the instance log, never to the host's stdout."""
 
@@ -64,10 +72,18 @@ class PrintCapture:
     def __call__(self, *args: Any, sep: str | None = " ", end: str | None = "\n") -> None:
         if not self.enabled:
             return
-        text = (" " if sep is None else str(sep)).join(str(a) for a in args)
-        if self.size + len(text) > self.limit:
-            self.dropped += 1
-            return
+        separator = " " if sep is None else str(sep)
+        room = self.limit - self.size
+        parts: list[str] = []
+        length = 0
+        for arg in args:  # stop at the first piece that does not fit: nothing huge is built
+            part = str(arg)
+            length += len(part) + (len(separator) if parts else 0)
+            if length > room:
+                self.dropped += 1
+                return
+            parts.append(part)
+        text = separator.join(parts)
         self.size += len(text)
         self.lines.append(text)
 
@@ -106,6 +122,8 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         return result
 
     def build_str(*args: Any, **kwargs: Any) -> str:
+        if args:
+            guards.render(args[0])
         return str(*args, **kwargs)
 
     safe_list = SafeType(list, build_list)
@@ -113,18 +131,20 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
     safe_set = SafeType(set, build_set)
     safe_frozenset = SafeType(frozenset, build_frozenset)
     safe_dict = SafeType(dict, build_dict)
-    by_real: dict[type, Any] = {list: safe_list, tuple: safe_tuple, set: safe_set,
-                                frozenset: safe_frozenset, dict: safe_dict}
+    by_real = guards.standins
+    by_real.update({list: safe_list, tuple: safe_tuple, set: safe_set,
+                    frozenset: safe_frozenset, dict: safe_dict})
 
     def safe_type(*args: Any) -> Any:
         if len(args) != 1:
             raise plan_error("type() takes exactly one argument in plans")
         real = type(args[0])
         if real in by_real:
-            return by_real[real]
-        if real.__module__.startswith("agents_durable") and not issubclass(real, Exception):
-            raise plan_error("type() of engine objects is not available in plans")
-        return real
+            return guards.standins[real]
+        if real in _TYPE_RESULTS or issubclass(real, Exception):
+            return real
+        raise plan_error(f"type() of {_describe_kind(args[0])} is not available in plans; "
+                         "use isinstance(value, ...) with a data type")
 
     def safe_isinstance(obj: Any, kinds: Any) -> bool:
         return isinstance(obj, kinds)
@@ -158,8 +178,8 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
     def safe_range(*args: int) -> range:
         result = range(*args)
         if len(result) > max_len:
-            raise plan_error(f"range of {len(result):,} numbers is too long for a plan "
-                             f"(limit {max_len:,})")
+            budget.trip(f"the plan asked for a range of {len(result):,} numbers; the limit "
+                        f"is {max_len:,}")
         return result
 
     def safe_enumerate(items: Iterable[Any], start: int = 0) -> Any:
@@ -179,12 +199,20 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         raise plan_error("setattr() is not available in plans; use a dict")
 
     def safe_repr(obj: Any) -> str:
-        return _py.repr(obj)
+        return _py.repr(guards.render(obj))
+
+    def safe_ascii(obj: Any) -> str:
+        return _py.ascii(guards.render(obj))
+
+    def safe_print(*args: Any, sep: Any = " ", end: Any = "\n") -> None:
+        for arg in args:
+            guards.render(arg)
+        printer(*args, sep=sep, end=end)
 
     namespace: dict[str, Any] = {
         name: getattr(_py, name)
         for name in (
-            "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "divmod",
+            "abs", "all", "any", "bin", "bool", "callable", "chr", "divmod",
             "filter", "float", "hex", "int", "issubclass", "len", "map", "next",
             "oct", "ord", "reversed", "round", "slice", "zip", "complex",
             "None", "True", "False", "NotImplemented", "Ellipsis",
@@ -204,9 +232,14 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         "any": consuming(any), "all": consuming(all), "iter": safe_iter,
         "range": safe_range, "enumerate": safe_enumerate, "getattr": safe_getattr,
         "hasattr": safe_hasattr, "setattr": safe_setattr, "delattr": safe_setattr,
-        "repr": safe_repr, "pow": guards.pow, "print": printer,
+        "repr": safe_repr, "ascii": safe_ascii, "pow": guards.pow, "print": safe_print,
         "NonRetryableError": NonRetryableError, "StepFailed": StepFailed,
         "EventTimeout": EventTimeout,
     })
     by_real[str] = namespace["str"]
     return namespace
+
+
+def _describe_kind(obj: Any) -> str:
+    name = getattr(type(obj), "plan_name", None)
+    return f"a {name} object" if isinstance(name, str) else "this object"

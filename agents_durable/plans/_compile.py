@@ -8,6 +8,7 @@ failure becomes a diagnostic.
 from __future__ import annotations
 
 import ast
+import decimal
 import hashlib
 import re
 from collections import OrderedDict
@@ -18,14 +19,15 @@ from typing import Any
 
 from RestrictedPython import compile_restricted_exec
 
-from agents_durable.errors import PlanRejected
+from agents_durable.errors import PlanRejected, PlanRuntimeError
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture, make_builtins
 from agents_durable.plans._diagnostics import Diagnostic
 from agents_durable.plans._guards import Guards
-from agents_durable.plans._modules import make_importer
+from agents_durable.plans._modules import decimal_context, make_importer
 from agents_durable.plans._outline import OutlineEntry, extract_outline
 from agents_durable.plans._policy import PlanPolicy
+from agents_durable.plans._sizes import rendered_size
 from agents_durable.plans._transform import PlanTransformer
 from agents_durable.plans._validate import parse_and_validate
 
@@ -134,7 +136,11 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
     """Run the plan's module body in fresh globals and return its ``run`` function.
 
     Every activation gets new globals, new builtins and new module facades: nothing a plan
-    does in one activation is visible in the next, or to another agent.
+    does in one activation is visible in the next, or to another agent. The decimal
+    context is set for the calling task only (``decimal`` keeps it in a context variable).
+    The returned ``run`` measures the plan's output and any exception it raises before the
+    engine turns them into JSON or text: an aliased structure (``a = [a, a]`` forty times)
+    is small in memory but would take the engine hours to render.
     """
     guards = Guards(budget, plan.policy)
     builtins = make_builtins(guards, printer)
@@ -143,10 +149,26 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
     namespace.update(extra)
     namespace["__builtins__"] = builtins
     namespace["__name__"] = "plan"
+    decimal.setcontext(decimal_context(guards))
     exec(plan.code, namespace)
     run = namespace.get("run")
     if run is None:  # validation guarantees it; a corrupt cache must still not crash
         raise PlanRejected([Diagnostic(code="ADP101", line=1, column=0,
                                        message="The plan does not define `run`.",
                                        hint="Define `async def run(event, step):`.")])
-    return run  # type: ignore[no-any-return]
+    return _measured(run, guards)
+
+
+def _measured(run: Callable[..., Any], guards: Guards) -> Callable[..., Any]:
+    async def measured_run(event: Any, step: Any) -> Any:
+        try:
+            output = await run(event, step)
+        except Exception as error:
+            if rendered_size(error, guards.max_str) > guards.max_str:
+                raise PlanRuntimeError(f"the plan raised {type(error).__name__} with "
+                                       "arguments too large to report") from None
+            raise
+        guards.render(output)
+        return output
+
+    return measured_run

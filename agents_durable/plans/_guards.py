@@ -20,8 +20,9 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._policy import PlanPolicy
+from agents_durable.plans._sizes import rendered_size
 
-__all__ = ["Guards", "facade", "plan_error"]
+__all__ = ["STANDINS", "Guards", "facade", "plan_error"]
 
 _MISSING = object()
 
@@ -113,6 +114,9 @@ ATTRIBUTES: dict[type, frozenset[str]] = {
                                   "maxlen"}),
 }
 
+#: Stand-in classes (``_builtins.SafeType``) whose ``real`` class's CLASS_ATTRIBUTES apply.
+STANDINS: set[type] = set()
+
 #: Attributes of the classes themselves (``datetime.datetime.fromisoformat``).
 CLASS_ATTRIBUTES: dict[type, frozenset[str]] = {
     datetime.datetime: frozenset({"fromisoformat", "combine", "min", "max", "strptime",
@@ -137,10 +141,13 @@ _SEQUENCES = (str, bytes, list, tuple)
 class Guards:
     """The guard functions for one activation, bound to its budget and policy."""
 
-    __slots__ = ("budget", "max_bits", "max_len", "max_str")
+    __slots__ = ("budget", "max_bits", "max_digits", "max_len", "max_str", "standins")
 
     def __init__(self, budget: Budget, policy: PlanPolicy) -> None:
         self.budget = budget
+        #: real class -> the per-activation stand-in plans see (``type(x)`` returns it)
+        self.standins: dict[type, Any] = {}
+        self.max_digits = policy.max_int_bits * 3 // 10
         self.max_bits = policy.max_int_bits
         self.max_len = policy.max_sequence_length
         self.max_str = policy.max_string_length
@@ -167,7 +174,36 @@ class Guards:
             "_pow_": self.pow,
             "_lshift_": self.lshift,
             "_mod_": self.mod,
+            "_render_": self.render,
+            "_join_text_": self.join_text,
         }
+
+    def render(self, value: Any) -> Any:
+        """Pass ``value`` through if turning it into text stays within the string limit.
+
+        Called around every f-string field and by ``str``, ``repr``, ``print`` and ``%``:
+        a shared or deeply aliased container renders to far more text than it holds.
+        """
+        kind = type(value)
+        if kind is str:
+            return value
+        if kind is int or kind is float or kind is bool or value is None:
+            return value
+        size = rendered_size(value, self.max_str)
+        if size > self.max_str:
+            self.budget.trip(f"the plan tried to turn a value of about {size:,}+ characters "
+                             f"into text; the limit is {self.max_str:,}")
+        self.budget.charge(size // 64)
+        return value
+
+    def join_text(self, parts: tuple[str, ...]) -> str:
+        """An f-string with several fields: check the total length before joining."""
+        total = 0
+        for part in parts:
+            total += len(part)
+        self._check_len(total, "string")
+        self.budget.charge(total // 64)
+        return "".join(parts)
 
     def getattr(self, obj: Any, name: str, default: Any = _MISSING) -> Any:
         if not isinstance(name, str):
@@ -199,7 +235,11 @@ class Guards:
         wrapped = self._wrapped_method(obj, name)
         if wrapped is not None:
             return wrapped
-        if isinstance(obj, type):
+        if kind in STANDINS:
+            class_allowed = CLASS_ATTRIBUTES.get(obj.real)
+            if class_allowed is not None and name in class_allowed:
+                return getattr(obj.real, name)
+        elif isinstance(obj, type):
             class_allowed = CLASS_ATTRIBUTES.get(obj)
             if class_allowed is not None and name in class_allowed:
                 return getattr(obj, name)
@@ -275,12 +315,12 @@ class Guards:
             result = obj[key]
             self.budget.charge(len(result) // (64 if isinstance(result, str) else 1))
             return result
-        if type(obj) in FACADE_ATTRIBUTES or isinstance(obj, type):
+        if type(obj) in FACADE_ATTRIBUTES or type(obj) in STANDINS or isinstance(obj, type):
             raise plan_error(f"{_describe(obj)} cannot be indexed by plans")
         return obj[key]
 
     def getiter(self, obj: Any) -> Iterator[Any]:
-        if type(obj) in FACADE_ATTRIBUTES:
+        if type(obj) in FACADE_ATTRIBUTES or type(obj) in STANDINS:
             raise plan_error(f"{_describe(obj)} is not iterable")
         return iter(obj)
 
@@ -336,7 +376,7 @@ class Guards:
         kind = type(a)
         if kind is int or kind is float:
             return a + b
-        if kind in _SEQUENCES and type(b) is kind:
+        if (kind in _SEQUENCES or kind is collections.deque) and type(b) is kind:
             total = len(a) + len(b)
             self._check_len(total, "string" if kind is str else "sequence")
             if kind is not str:
@@ -365,6 +405,11 @@ class Guards:
 
     def pow(self, a: Any, b: Any, *modulo: Any) -> Any:
         if modulo:
+            if isinstance(b, int) and isinstance(modulo[0], int) and b > 0:
+                limbs = _bits(modulo[0]) // 64 + 1
+                if _bits(b) * limbs * limbs > _MODULAR_POW_COST:
+                    self.budget.trip("this modular power (pow(base, exp, mod)) is too costly "
+                                     "for a plan; use smaller numbers or a host tool")
             return pow(a, b, *modulo)
         if isinstance(b, int) and b > 1 and isinstance(a, (int, fractions.Fraction)):
             base_bits = _bits(a)
@@ -383,6 +428,10 @@ class Guards:
     def mod(self, a: Any, b: Any) -> Any:
         if type(a) is str:
             _check_percent_format(a)
+            fields = a.count("%")
+            if fields:
+                size = rendered_size(b, self.max_str)
+                self._check_len(len(a) + fields * size, "string")
             result = a % b
             self._check_len(len(result), "string")
             return result
@@ -396,6 +445,10 @@ class Guards:
             return getattr(self, guard)(x, y)
         return _INPLACE_PLAIN[op](x, y)
 
+
+#: bits(exponent) * (64-bit limbs of the modulus)**2 above which pow(a, b, m) is refused:
+#: a 4096-bit RSA-sized exponentiation is ~2e7 and takes milliseconds.
+_MODULAR_POW_COST = 50_000_000
 
 _INPLACE = {"+=": "add", "*=": "mul", "**=": "pow", "<<=": "lshift", "%=": "mod"}
 _INPLACE_PLAIN: dict[str, Callable[[Any, Any], Any]] = {

@@ -18,15 +18,17 @@ import heapq
 import itertools
 import json
 import math
+import re
 import statistics
 import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from agents_durable.plans._builtins import SafeType
 from agents_durable.plans._guards import Guards, facade, plan_error
 from agents_durable.plans._policy import PlanPolicy
 
-__all__ = ["ModuleFacade", "make_importer"]
+__all__ = ["ModuleFacade", "decimal_context", "make_importer"]
 
 _REAL = {"math": math, "json": json, "datetime": datetime, "decimal": decimal,
          "fractions": fractions, "statistics": statistics, "itertools": itertools,
@@ -59,15 +61,86 @@ class ModuleFacade:
         return f"<module {object.__getattribute__(self, '_module_name')!r} (plan facade)>"
 
 
-def _limited(fn: Callable[..., Any], limit: int, what: str) -> Callable[..., Any]:
+def _limited(fn: Callable[..., Any], limit: int, what: str,
+             guards: Guards) -> Callable[..., Any]:
+    """Argument limits, and fuel per argument and per 64 bits of it: ``math.lcm(*xs)``
+    over a million arguments is one C call."""
     def call(*args: Any) -> Any:
+        cost = len(args)
         for arg in args:
             if isinstance(arg, int) and abs(arg) > limit:
-                raise plan_error(f"{what}: arguments above {limit:,} are not allowed in plans")
+                guards.budget.trip(f"{what}: arguments above {limit:,} are not allowed in "
+                                   "plans")
+            if isinstance(arg, int):
+                cost += arg.bit_length() // 64
+        guards.budget.charge(cost * max(1, cost.bit_length()))
         return fn(*args)
 
     call.__name__ = fn.__name__
     return call
+
+
+#: ``Fraction("1e100000000")`` computes 10**100000000: exponents in text are checked.
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
+
+
+def _number_classes(guards: Guards) -> dict[str, dict[str, Any]]:
+    """``Decimal`` and ``Fraction`` stand-ins that refuse numbers too big to convert.
+
+    ``Decimal("1e100000000")`` is cheap, but ``int()``, ``round()``, ``as_integer_ratio()``
+    or ``Fraction()`` of it builds a 300-million-bit integer in one C call. Decimal
+    arithmetic is bounded by the activation's decimal context (see ``decimal_context``);
+    these check what the constructors build exactly.
+    """
+    limit = guards.max_digits
+
+    def check_text(value: Any) -> None:
+        if isinstance(value, str):
+            guards._check_len(len(value), "string")
+            for exponent in _EXPONENT.findall(value):
+                if abs(int(exponent)) > limit:
+                    guards.budget.trip(f"the number {value[:40]!r} has an exponent above "
+                                       f"{limit:,}; plans cannot build numbers that large")
+
+    def check_decimal(value: decimal.Decimal) -> decimal.Decimal:
+        if value.is_finite() and (abs(value.adjusted()) > limit
+                                  or len(value.as_tuple().digits) > limit):
+            guards.budget.trip(f"a Decimal with more than {limit:,} digits or an exponent "
+                               f"above {limit:,} is too large for a plan")
+        return value
+
+    def build_decimal(value: Any = "0", context: Any = None) -> decimal.Decimal:
+        check_text(value)
+        if isinstance(value, (tuple, list)):
+            value = tuple(guards.fuel_list(value))
+        return check_decimal(decimal.Decimal(value))
+
+    def build_fraction(numerator: Any = 0, denominator: Any = None) -> fractions.Fraction:
+        check_text(numerator)
+        for part in (numerator, denominator):
+            if isinstance(part, decimal.Decimal):
+                check_decimal(part)
+        if denominator is None:
+            return fractions.Fraction(numerator)
+        return fractions.Fraction(numerator, denominator)
+
+    safe_decimal = SafeType(decimal.Decimal, build_decimal)
+    safe_fraction = SafeType(fractions.Fraction, build_fraction)
+    guards.standins[decimal.Decimal] = safe_decimal
+    guards.standins[fractions.Fraction] = safe_fraction
+    return {"decimal": {"Decimal": safe_decimal}, "fractions": {"Fraction": safe_fraction}}
+
+
+def decimal_context(guards: Guards) -> decimal.Context:
+    """The decimal context plan code runs under: exponents bounded like ints' bits.
+
+    ``decimal`` keeps its context in a context variable, so setting it in the
+    activation's task leaves the host's other tasks alone.
+    """
+    limit = guards.max_digits
+    return decimal.Context(prec=28, Emax=limit, Emin=-limit,
+                           traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                  decimal.Overflow])
 
 
 def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
@@ -119,6 +192,14 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
 
     def dumps(obj: Any, *, indent: Any = None, sort_keys: bool = False,
               separators: Any = None, ensure_ascii: bool = True, default: Any = None) -> str:
+        if not (indent is None or (isinstance(indent, int) and 0 <= indent <= 16)
+                or (isinstance(indent, str) and len(indent) <= 16)):
+            raise plan_error("json.dumps indent must be at most 16 in plans")
+        if separators is not None and not (
+                isinstance(separators, (tuple, list)) and len(separators) == 2
+                and all(isinstance(part, str) and len(part) <= 16 for part in separators)):
+            raise plan_error("json.dumps separators must be two short strings in plans")
+        guards.render(obj)
         text = json.dumps(obj, indent=indent, sort_keys=sort_keys, separators=separators,
                           ensure_ascii=ensure_ascii, default=default)
         guards._check_len(len(text), "string")
@@ -151,29 +232,43 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
 
     def text_limited(fn: Callable[..., Any]) -> Callable[..., Any]:
         def call(text: str, *args: Any, **kwargs: Any) -> Any:
+            if not isinstance(text, str):
+                raise plan_error(f"textwrap.{fn.__name__} takes a str")
             width = kwargs.get("width", args[0] if args else 70)
-            if isinstance(width, int) and width < 1:
+            if fn is not textwrap.indent and isinstance(width, int) and width < 1:
                 raise plan_error("textwrap width must be at least 1")
-            guards.budget.charge(len(text) // 16)
+            # Every line may gain a prefix/indent/placeholder: bound the result up front.
+            extra = max((len(v) for v in (*args, *kwargs.values()) if isinstance(v, str)),
+                        default=0)
+            lines = text.count("\n") + 1 if fn is textwrap.indent else len(text) + 1
+            guards._check_len(len(text) + lines * extra, "string")
+            guards.budget.charge((len(text) + lines * extra) // 16)
             return fn(text, *args, **kwargs)
 
         call.__name__ = fn.__name__
         return call
 
+    def quantiles(data: Iterable[Any], *, n: int = 4, method: str = "exclusive") -> Any:
+        if not isinstance(n, int) or n > guards.max_len:
+            guards.budget.trip(f"statistics.quantiles n={n!r} asks for too many cut points")
+        guards.budget.charge(n)
+        return statistics.quantiles(fuel_list(data), n=n, method=method)
+
     stats = {name: consumes(getattr(statistics, name)) for name in (
         "mean", "median", "median_low", "median_high", "mode", "multimode", "stdev",
-        "pstdev", "variance", "pvariance", "fmean", "quantiles")}
+        "pstdev", "variance", "pvariance", "fmean")}
+    stats["quantiles"] = quantiles
     return {
         "math": {
-            "factorial": _limited(math.factorial, 2000, "math.factorial"),
-            "comb": _limited(math.comb, 5000, "math.comb"),
-            "perm": _limited(math.perm, 2000, "math.perm"),
+            "factorial": _limited(math.factorial, 2000, "math.factorial", guards),
+            "comb": _limited(math.comb, 5000, "math.comb", guards),
+            "perm": _limited(math.perm, 2000, "math.perm", guards),
             "pow": math.pow,
             "prod": prod,
             "fsum": consumes(math.fsum),
-            "lcm": _limited(math.lcm, 1 << 64, "math.lcm"),
-            "gcd": _limited(math.gcd, 1 << 4096, "math.gcd"),
-            "isqrt": _limited(math.isqrt, 1 << 8192, "math.isqrt"),
+            "lcm": _limited(math.lcm, 1 << 64, "math.lcm", guards),
+            "gcd": _limited(math.gcd, 1 << 4096, "math.gcd", guards),
+            "isqrt": _limited(math.isqrt, 1 << 8192, "math.isqrt", guards),
         },
         "json": {"dumps": dumps, "loads": loads},
         "statistics": stats,
@@ -198,6 +293,7 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
                   "merge": pools(heapq.merge)},
         "textwrap": {name: text_limited(getattr(textwrap, name))
                      for name in ("wrap", "fill", "shorten", "indent", "dedent")},
+        **_number_classes(guards),
     }
 
 

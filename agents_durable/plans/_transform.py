@@ -14,6 +14,8 @@ injects our budget:
 - ``_fuel_iter_`` around every comprehension's iterable (one tick per item);
 - ``_add_``, ``_mul_``, ``_pow_``, ``_lshift_`` and ``_mod_`` for the binary operators
   that can build huge objects in one C call;
+- ``_render_`` around every f-string field, and ``_join_text_`` over the pieces of an
+  f-string with several fields, so that text is measured before it is built;
 - augmented assignment to an item (``counts[k] += 1``), which RestrictedPython forbids,
   is rewritten into guarded read, operator and write, evaluating target and key once.
 """
@@ -21,6 +23,7 @@ injects our budget:
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from RestrictedPython.transformer import (
@@ -29,7 +32,11 @@ from RestrictedPython.transformer import (
     copy_locations,
 )
 
-__all__ = ["BINOP_GUARDS", "PlanTransformer"]
+__all__ = ["BINOP_GUARDS", "MAX_FORMAT_WIDTH", "PlanTransformer"]
+
+#: The widest f-string field width or precision a plan may write (the validator's ADP308
+#: says the same; this is the second line for code that reaches the compiler).
+MAX_FORMAT_WIDTH = 1000
 
 BINOP_GUARDS: dict[type[ast.operator], str] = {
     ast.Add: "_add_",
@@ -140,6 +147,38 @@ class PlanTransformer(RestrictingNodeTransformer):
         node.iter = _call("_fuel_iter_", node.iter)
         copy_locations(node.iter, node.iter.args[0])
         return node
+
+    # -- f-strings -----------------------------------------------------------------------
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        """``f"{a}-{b}"`` -> ``_join_text_((f"{_render_(a)}", "-", f"{_render_(b)}"))``."""
+        pieces: list[ast.expr] = []
+        fields = 0
+        for value in node.values:
+            if not isinstance(value, ast.FormattedValue):
+                pieces.append(value)
+                continue
+            fields += 1
+            spec = value.format_spec
+            parts = getattr(spec, "values", ()) if spec is not None else ()
+            if any(isinstance(part, ast.FormattedValue) for part in parts):
+                self.error(value, "A computed f-string format spec is not allowed.")
+            elif any(int(number) > MAX_FORMAT_WIDTH for part in parts
+                     if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                     for number in re.findall(r"\d+", part.value)):
+                self.error(value, f"f-string widths above {MAX_FORMAT_WIDTH} are not allowed.")
+            value.value = _call("_render_", self.visit(value.value))
+            copy_locations(value.value, value)
+            piece = ast.JoinedStr(values=[value])
+            copy_locations(piece, value)
+            pieces.append(piece)
+        if fields < 2:
+            node.values = [p.values[0] if isinstance(p, ast.JoinedStr) else p for p in pieces]
+            return node
+        new = _call("_join_text_", ast.Tuple(elts=pieces, ctx=ast.Load()))
+        copy_locations(new, node)
+        ast.fix_missing_locations(new)
+        return new
 
     # -- operators -----------------------------------------------------------------------
 
