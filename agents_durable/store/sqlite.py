@@ -12,21 +12,26 @@ schedulers racing on the same rows. Clients (``worker=False``) share the file fr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import anyio
 
 from agents_durable.errors import (
     CorruptRecord,
+    EngineClosed,
     EngineLocked,
     InstanceExists,
     InstanceNotActive,
     InstanceNotFound,
+    StoreError,
 )
 from agents_durable.store._records import (
     TERMINAL_STATUSES,
@@ -41,6 +46,8 @@ from agents_durable.store._records import (
 )
 
 __all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -132,15 +139,36 @@ def _instance(row: Any) -> InstanceRecord:
         raise CorruptRecord(f"instance row could not be decoded: {exc}") from None
 
 
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _one(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    return conn.execute(sql, params).fetchone()
+
+
 class SQLiteStore:
-    """``Store`` on one SQLite file (or ``:memory:``)."""
+    """``Store`` on one SQLite file (or ``:memory:``).
+
+    Every operation is one function run on aiosqlite's connection thread: one thread hop,
+    one transaction, no lock held across awaits. Journal writes from concurrent
+    activations are group-committed: while one batch commits, the next collects, and
+    each writer is released only after the transaction holding its row has committed.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
         self._lock_fd: int | None = None
-        # One connection, one transaction at a time: concurrent activations queue here.
-        self._lock = anyio.Lock()
+        self._pending: list[tuple[int, StepRecord, int | None, asyncio.Future[None]]] = []
+        self._flushing = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -149,13 +177,8 @@ class SQLiteStore:
             self._take_lock()
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
-            db = self._db
-            await db.execute("PRAGMA busy_timeout = 10000")
-            if self.path != ":memory:":
-                await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = NORMAL")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await self._migrate()
+            await self._call(_configure, self.path != ":memory:")
+            await self._call(_migrate, self.path)
         except BaseException:
             await self.close()
             raise
@@ -184,91 +207,25 @@ class SQLiteStore:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            from agents_durable.errors import EngineClosed
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on the connection's thread, in one hop.
 
+        aiosqlite runs every operation of a connection on one thread; ``_execute`` is how
+        its own methods queue work there (stable since aiosqlite 0.11). Running a whole
+        transaction as one function keeps it to one hop and needs no lock across awaits.
+        """
+        db = self._db
+        if db is None:
             raise EngineClosed("the store is closed")
-        return self._db
-
-    async def _migrate(self) -> None:
-        db = self.db
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        if current > len(MIGRATIONS):
-            from agents_durable.errors import StoreError
-
-            raise StoreError(f"{self.path!r} has schema version {current}, newer than this "
-                             f"agents_durable understands ({len(MIGRATIONS)}); upgrade it")
-        for version in range(current, len(MIGRATIONS)):
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _statements(MIGRATIONS[version]):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {version + 1}")
-                await db.execute("COMMIT")
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-
-    async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._lock, self.db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._lock, self.db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    class _Tx:
-        def __init__(self, store: SQLiteStore) -> None:
-            self.store = store
-            self.db = store.db
-
-        async def __aenter__(self) -> aiosqlite.Connection:
-            await self.store._lock.acquire()
-            try:
-                await self.db.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                self.store._lock.release()
-                raise
-            return self.db
-
-        async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
-            try:
-                with anyio.CancelScope(shield=True):
-                    await self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-            finally:
-                self.store._lock.release()
-
-    def _tx(self) -> SQLiteStore._Tx:
-        return SQLiteStore._Tx(self)
+        return await db._execute(fn, db._conn, *args)  # type: ignore[no-any-return]
 
     # -- plan versions -------------------------------------------------------------------------
 
     async def put_plan_version(self, agent_id: str, name: str, hash: str, source: str,
                                description: str, outline: str, policy: str,
                                now: float) -> tuple[PlanVersionRecord, bool]:
-        async with self._tx() as db:
-            async with db.execute(
-                    f"SELECT {_PLAN_COLUMNS} FROM plan_versions "
-                    "WHERE agent_id = ? AND name = ? AND hash = ?",
-                    (agent_id, name, hash)) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                return PlanVersionRecord(*row), False
-            async with db.execute(
-                    "SELECT COALESCE(MAX(version), 0) FROM plan_versions "
-                    "WHERE agent_id = ? AND name = ?", (agent_id, name)) as cursor:
-                (latest,) = await cursor.fetchone()  # type: ignore[misc]
-            record = PlanVersionRecord(agent_id, name, latest + 1, hash, source, description,
-                                       outline, policy, now)
-            await db.execute(f"INSERT INTO plan_versions ({_PLAN_COLUMNS}) VALUES "
-                             "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (agent_id, name, record.version, hash, source, description,
-                              outline, policy, now))
-            return record, True
+        return await self._call(_put_plan_version, agent_id, name, hash, source, description,
+                                outline, policy, now)
 
     async def get_plan_version(self, agent_id: str, *, name: str | None = None,
                                version: int | None = None,
@@ -285,45 +242,35 @@ class SQLiteStore:
             sql = (f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND name = ?"
                    " ORDER BY version DESC LIMIT 1")
             params = (agent_id, name)
-        row = await self._fetchone(sql, params)
+        row = await self._call(_one, sql, params)
         return PlanVersionRecord(*row) if row else None
 
     async def list_plan_versions(self, agent_id: str,
                                  name: str | None = None) -> list[PlanVersionRecord]:
         if name is None:
-            rows = await self._fetchall(
-                f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? "
-                "ORDER BY name, version", (agent_id,))
+            sql = (f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? "
+                   "ORDER BY name, version")
+            params: tuple[Any, ...] = (agent_id,)
         else:
-            rows = await self._fetchall(
-                f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND name = ? "
-                "ORDER BY version", (agent_id, name))
+            sql = (f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE agent_id = ? AND name = ? "
+                   "ORDER BY version")
+            params = (agent_id, name)
+        rows = await self._call(_all, sql, params)
         return [PlanVersionRecord(*row) for row in rows]
 
     async def get_plan_by_hash(self, hash: str) -> PlanVersionRecord | None:
-        row = await self._fetchone(
-            f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE hash = ? LIMIT 1", (hash,))
+        row = await self._call(
+            _one, f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE hash = ? LIMIT 1", (hash,))
         return PlanVersionRecord(*row) if row else None
 
     # -- instances --------------------------------------------------------------------------------
 
     async def create_instances(self, instances: Sequence[NewInstance]) -> None:
-        async with self._tx() as db:
-            for new in instances:
-                async with db.execute("SELECT 1 FROM instances WHERE agent_id = ? AND id = ?",
-                                      (new.agent_id, new.id)) as cursor:
-                    if await cursor.fetchone() is not None:
-                        raise InstanceExists(new.id)
-                await db.execute(
-                    "INSERT INTO instances (agent_id, id, plan_name, plan_version, plan_hash, "
-                    "params, status, created_at, updated_at, wake_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-                    (new.agent_id, new.id, new.plan_name, new.plan_version, new.plan_hash,
-                     new.params, new.created_at, new.created_at, new.created_at))
+        await self._call(_create_instances, list(instances))
 
     async def get_instance(self, agent_id: str, id: str) -> InstanceRecord | None:
-        row = await self._fetchone(
-            f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE agent_id = ? AND id = ?",
+        row = await self._call(
+            _one, f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE agent_id = ? AND id = ?",
             (agent_id, id))
         return _instance(row) if row else None
 
@@ -339,202 +286,308 @@ class SQLiteStore:
         if after is not None:
             clauses.append("pk < ?")
             params.append(after)
-        rows = await self._fetchall(
-            f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(clauses)} "
+        rows = await self._call(
+            _all, f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(clauses)} "
             "ORDER BY pk DESC LIMIT ?", (*params, limit))
         return [_instance(row) for row in rows]
 
     async def history(self, pk: int) -> tuple[list[StepRecord], list[EventRecord],
                                               list[LogRecord]]:
-        steps = await self._fetchall(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ? ORDER BY seq", (pk,))
-        events = await self._fetchall(
-            "SELECT seq, type, payload, created_at, consumed_by FROM events "
-            "WHERE instance_pk = ? ORDER BY seq", (pk,))
-        logs = await self._fetchall(
-            "SELECT seq, at, line FROM logs WHERE instance_pk = ? ORDER BY seq", (pk,))
-        return ([StepRecord(*row) for row in steps], [EventRecord(*row) for row in events],
-                [LogRecord(*row) for row in logs])
+        return await self._call(_history, pk)
 
     # -- running --------------------------------------------------------------------------------
 
     async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
-        async with self._tx() as db:
-            async with db.execute(
-                    "SELECT pk, crashes FROM instances WHERE status = 'running'") as cursor:
-                rows = list(await cursor.fetchall())
-            quarantined = [pk for pk, crashes in rows if crashes + 1 >= quarantine_after]
-            released = [pk for pk, crashes in rows if crashes + 1 < quarantine_after]
-            error = json.dumps({
-                "name": "QuarantinedError",
-                "message": f"the instance was running during {quarantine_after} engine "
-                           "crashes in a row; it is not replayed again. Inspect its history, "
-                           "fix the plan or the tools, then restart it",
-                "step": None})
-            await db.executemany(
-                "UPDATE instances SET status = 'errored', error = ?, wake_at = NULL, "
-                "control = NULL, crashes = crashes + 1, updated_at = ? WHERE pk = ?",
-                [(error, now, pk) for pk in quarantined])
-            await db.executemany(
-                "UPDATE instances SET status = 'queued', wake_at = ?, "
-                "crashes = crashes + 1, updated_at = ? WHERE pk = ?",
-                [(now, now, pk) for pk in released])
-        return len(released), len(quarantined)
+        return await self._call(_recover, now, quarantine_after)
 
     async def claim_due(self, now: float, limit: int) -> list[InstanceRecord]:
-        async with self._tx() as db:
-            async with db.execute(
-                    f"UPDATE instances SET status = 'running', updated_at = ? WHERE pk IN ("
-                    "SELECT pk FROM instances WHERE wake_at <= ? "
-                    "AND status IN ('queued', 'waiting') ORDER BY wake_at LIMIT ?) "
-                    f"RETURNING {_INSTANCE_COLUMNS}", (now, now, limit)) as cursor:
-                rows = list(await cursor.fetchall())
+        rows = await self._call(_claim_due, now, limit)
         records = [_instance(row) for row in rows]
         records.sort(key=lambda r: (r.wake_at or 0.0, r.pk))
         return records
 
     async def next_due(self) -> float | None:
-        row = await self._fetchone(
-            "SELECT MIN(wake_at) FROM instances WHERE wake_at IS NOT NULL "
+        row = await self._call(
+            _one, "SELECT MIN(wake_at) FROM instances WHERE wake_at IS NOT NULL "
             "AND status IN ('queued', 'waiting')")
         return float(row[0]) if row and row[0] is not None else None
 
     async def load_journal(self, pk: int) -> Journal:
-        steps = await self._fetchall(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ?", (pk,))
-        events = await self._fetchall(
-            "SELECT seq, type, payload, created_at, consumed_by FROM events "
-            "WHERE instance_pk = ? AND consumed_by IS NULL ORDER BY seq", (pk,))
-        journal = Journal()
-        for row in steps:
-            record = StepRecord(*row)
-            journal.steps[record.seq] = record
-        journal.events = [EventRecord(*row) for row in events]
-        last = await self._fetchone("SELECT MAX(seq) FROM events WHERE instance_pk = ?", (pk,))
-        journal.last_event_seq = int(last[0]) if last and last[0] is not None else 0
-        return journal
+        return await self._call(_load_journal, pk)
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
+        """Group commit: queue the row; the first writer to find no commit in progress
+        commits everything queued, batch after batch, and releases each writer after
+        the transaction that holds its row has committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((pk, step, consume_event, done))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                with anyio.CancelScope(shield=True):  # other writers wait on this batch
+                    while self._pending:
+                        batch, self._pending = self._pending, []
+                        await self._commit_steps(batch)
+            finally:
+                self._flushing = False
+        await done
+
+    async def _commit_steps(
+            self, batch: list[tuple[int, StepRecord, int | None, asyncio.Future[None]]]) -> None:
+        rows = [(pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
                  step.error, step.config, step.attempts, step.started_at, step.ended_at,
-                 step.wake_at, step.detail))
-            if consume_event is not None:
-                await db.execute("UPDATE events SET consumed_by = ? WHERE seq = ?",
-                                 (step.seq, consume_event))
+                 step.wake_at, step.detail) for pk, step, _, _ in batch]
+        consumed = [(step.seq, event) for _, step, event, _ in batch if event is not None]
+        try:
+            await self._call(_write_steps, rows, consumed)
+        except BaseException as error:
+            for *_, done in batch:
+                if not done.done():
+                    done.set_exception(error if isinstance(error, Exception)
+                                       else StoreError(f"the journal write failed: {error!r}"))
+            if not isinstance(error, Exception):
+                raise
+            return
+        for *_, done in batch:
+            if not done.done():
+                done.set_result(None)
 
     async def finish(self, pk: int, finish: Finish, now: float) -> str:
-        async with self._tx() as db:
-            async with db.execute(
-                    "SELECT control, restart_from FROM instances WHERE pk = ?",
-                    (pk,)) as cursor:
-                row = await cursor.fetchone()
-            control, restart_from = (row[0], row[1]) if row else (None, None)
-            if finish.logs:
-                await db.executemany(
-                    "INSERT INTO logs (instance_pk, at, line) VALUES (?, ?, ?)",
-                    [(pk, now, line) for line in finish.logs])
-            if control == "restart":
-                await self._restart(db, pk, restart_from, now)
-                return "queued"
-            status, wake_at = finish.status, finish.wake_at
-            paused_at = None
-            if status in ("waiting", "queued"):
-                if control == "terminate":
-                    status, wake_at = "terminated", None
-                elif control == "pause":
-                    status, wake_at, paused_at = "paused", None, now
-                elif status == "waiting":
-                    async with db.execute(
-                            "SELECT 1 FROM events WHERE instance_pk = ? AND seq > ? "
-                            "AND consumed_by IS NULL LIMIT 1",
-                            (pk, finish.last_event_seq)) as cursor:
-                        if await cursor.fetchone() is not None:
-                            wake_at = now  # an event arrived while it ran: look again
-            await db.execute(
-                "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
-                "control = NULL, restart_from = NULL, paused_at = ?, crashes = 0, "
-                "updated_at = ? WHERE pk = ?",
-                (status, wake_at, finish.output, finish.error, paused_at, now, pk))
-            return status
+        return await self._call(_finish, pk, finish, now)
 
     # -- control ----------------------------------------------------------------------------------
 
-    async def _locked_instance(self, db: aiosqlite.Connection, agent_id: str,
-                               id: str) -> InstanceRecord:
-        async with db.execute(
-                f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE agent_id = ? AND id = ?",
-                (agent_id, id)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            raise InstanceNotFound(id)
-        return _instance(row)
-
     async def add_event(self, agent_id: str, id: str, type: str, payload: str,
                         now: float) -> InstanceRecord:
-        async with self._tx() as db:
-            record = await self._locked_instance(db, agent_id, id)
-            if record.status in TERMINAL_STATUSES:
-                raise InstanceNotActive(id, record.status, "send an event to")
-            await db.execute(
-                "INSERT INTO events (instance_pk, type, payload, created_at) "
-                "VALUES (?, ?, ?, ?)", (record.pk, type, payload, now))
-            if record.status == "waiting":
-                await db.execute(
-                    "UPDATE instances SET wake_at = ?, updated_at = ? WHERE pk = ?",
-                    (now, now, record.pk))
-            return record
+        return await self._call(_add_event, agent_id, id, type, payload, now)
 
     async def control(self, agent_id: str, id: str, op: str, now: float,
                       from_seq: int | None = None) -> InstanceRecord:
-        async with self._tx() as db:
-            record = await self._locked_instance(db, agent_id, id)
-            status = record.status
-            if op != "restart" and status in TERMINAL_STATUSES:
-                raise InstanceNotActive(id, status, op)
-            if status == "running":
-                if op == "resume":
-                    await db.execute("UPDATE instances SET control = NULL WHERE pk = ? "
-                                     "AND control = 'pause'", (record.pk,))
-                else:
-                    await db.execute(
-                        "UPDATE instances SET control = ?, restart_from = ?, updated_at = ? "
-                        "WHERE pk = ?", (op, from_seq, now, record.pk))
-            elif op == "pause" and status != "paused":
-                await db.execute(
-                    "UPDATE instances SET status = 'paused', paused_at = ?, wake_at = NULL, "
-                    "updated_at = ? WHERE pk = ?", (now, now, record.pk))
-            elif op == "resume" and status == "paused":
-                shift = now - (record.paused_at or now)
-                await db.execute(
-                    "UPDATE steps SET wake_at = wake_at + ? WHERE instance_pk = ? "
-                    "AND wake_at IS NOT NULL AND state IN ('waiting', 'retrying')",
-                    (shift, record.pk))
-                await db.execute(
-                    "UPDATE instances SET status = 'queued', paused_at = NULL, wake_at = ?, "
-                    "updated_at = ? WHERE pk = ?", (now, now, record.pk))
-            elif op == "terminate":
-                await db.execute(
-                    "UPDATE instances SET status = 'terminated', wake_at = NULL, "
-                    "control = NULL, updated_at = ? WHERE pk = ?", (now, record.pk))
-            elif op == "restart":
-                await self._restart(db, record.pk, from_seq, now)
-            return await self._locked_instance(db, agent_id, id)
+        return await self._call(_control, agent_id, id, op, now, from_seq)
 
-    async def _restart(self, db: aiosqlite.Connection, pk: int, from_seq: int | None,
-                       now: float) -> None:
-        start = from_seq or 0
-        await db.execute("UPDATE events SET consumed_by = NULL WHERE instance_pk = ? "
-                         "AND consumed_by >= ?", (pk, start))
-        await db.execute("DELETE FROM steps WHERE instance_pk = ? AND seq >= ?", (pk, start))
-        await db.execute(
-            "UPDATE instances SET status = 'queued', wake_at = ?, output = NULL, error = NULL, "
-            "control = NULL, restart_from = NULL, paused_at = NULL, crashes = 0, "
-            "updated_at = ? WHERE pk = ?", (now, now, pk))
+
+# -- the transactions, run on the connection thread ------------------------------------------
+
+
+def _all(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _configure(conn: sqlite3.Connection, wal: bool) -> None:
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if wal:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate(conn: sqlite3.Connection, path: str) -> None:
+    current = int(_one(conn, "PRAGMA user_version")[0])
+    if current > len(MIGRATIONS):
+        raise StoreError(f"{path!r} has schema version {current}, newer than this "
+                         f"agents_durable understands ({len(MIGRATIONS)}); upgrade it")
+    for version in range(current, len(MIGRATIONS)):
+        with _transaction(conn):
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+
+
+def _put_plan_version(conn: sqlite3.Connection, agent_id: str, name: str, hash: str,
+                      source: str, description: str, outline: str, policy: str,
+                      now: float) -> tuple[PlanVersionRecord, bool]:
+    with _transaction(conn):
+        row = _one(conn, f"SELECT {_PLAN_COLUMNS} FROM plan_versions "
+                         "WHERE agent_id = ? AND name = ? AND hash = ?", (agent_id, name, hash))
+        if row is not None:
+            return PlanVersionRecord(*row), False
+        (latest,) = _one(conn, "SELECT COALESCE(MAX(version), 0) FROM plan_versions "
+                               "WHERE agent_id = ? AND name = ?", (agent_id, name))
+        record = PlanVersionRecord(agent_id, name, latest + 1, hash, source, description,
+                                   outline, policy, now)
+        conn.execute(f"INSERT INTO plan_versions ({_PLAN_COLUMNS}) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (agent_id, name, record.version, hash, source, description, outline,
+                      policy, now))
+        return record, True
+
+
+def _create_instances(conn: sqlite3.Connection, instances: list[NewInstance]) -> None:
+    with _transaction(conn):
+        for new in instances:
+            if _one(conn, "SELECT 1 FROM instances WHERE agent_id = ? AND id = ?",
+                    (new.agent_id, new.id)) is not None:
+                raise InstanceExists(new.id)
+        conn.executemany(
+            "INSERT INTO instances (agent_id, id, plan_name, plan_version, plan_hash, "
+            "params, status, created_at, updated_at, wake_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            [(new.agent_id, new.id, new.plan_name, new.plan_version, new.plan_hash,
+              new.params, new.created_at, new.created_at, new.created_at)
+             for new in instances])
+
+
+def _history(conn: sqlite3.Connection, pk: int) -> tuple[list[StepRecord], list[EventRecord],
+                                                          list[LogRecord]]:
+    steps = conn.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ? "
+                         "ORDER BY seq", (pk,)).fetchall()
+    events = conn.execute("SELECT seq, type, payload, created_at, consumed_by FROM events "
+                          "WHERE instance_pk = ? ORDER BY seq", (pk,)).fetchall()
+    logs = conn.execute("SELECT seq, at, line FROM logs WHERE instance_pk = ? ORDER BY seq",
+                        (pk,)).fetchall()
+    return ([StepRecord(*row) for row in steps], [EventRecord(*row) for row in events],
+            [LogRecord(*row) for row in logs])
+
+
+def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tuple[int, int]:
+    with _transaction(conn):
+        rows = conn.execute("SELECT pk, crashes FROM instances "
+                            "WHERE status = 'running'").fetchall()
+        quarantined = [pk for pk, crashes in rows if crashes + 1 >= quarantine_after]
+        released = [pk for pk, crashes in rows if crashes + 1 < quarantine_after]
+        error = json.dumps({
+            "name": "QuarantinedError",
+            "message": f"the instance was running during {quarantine_after} engine "
+                       "crashes in a row; it is not replayed again. Inspect its history, "
+                       "fix the plan or the tools, then restart it",
+            "step": None})
+        conn.executemany(
+            "UPDATE instances SET status = 'errored', error = ?, wake_at = NULL, "
+            "control = NULL, crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+            [(error, now, pk) for pk in quarantined])
+        conn.executemany(
+            "UPDATE instances SET status = 'queued', wake_at = ?, "
+            "crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+            [(now, now, pk) for pk in released])
+    return len(released), len(quarantined)
+
+
+def _claim_due(conn: sqlite3.Connection, now: float, limit: int) -> list[Any]:
+    with _transaction(conn):
+        return conn.execute(
+            f"UPDATE instances SET status = 'running', updated_at = ? WHERE pk IN ("
+            "SELECT pk FROM instances WHERE wake_at <= ? "
+            "AND status IN ('queued', 'waiting') ORDER BY wake_at LIMIT ?) "
+            f"RETURNING {_INSTANCE_COLUMNS}", (now, now, limit)).fetchall()
+
+
+def _load_journal(conn: sqlite3.Connection, pk: int) -> Journal:
+    journal = Journal()
+    for row in conn.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ?", (pk,)):
+        record = StepRecord(*row)
+        journal.steps[record.seq] = record
+    journal.events = [EventRecord(*row) for row in conn.execute(
+        "SELECT seq, type, payload, created_at, consumed_by FROM events "
+        "WHERE instance_pk = ? AND consumed_by IS NULL ORDER BY seq", (pk,))]
+    last = _one(conn, "SELECT MAX(seq) FROM events WHERE instance_pk = ?", (pk,))
+    journal.last_event_seq = int(last[0]) if last and last[0] is not None else 0
+    return journal
+
+
+def _write_steps(conn: sqlite3.Connection, rows: list[tuple[Any, ...]],
+                 consumed: list[tuple[int, int]]) -> None:
+    with _transaction(conn):
+        conn.executemany(
+            f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if consumed:
+            conn.executemany("UPDATE events SET consumed_by = ? WHERE seq = ?", consumed)
+
+
+def _finish(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) -> str:
+    with _transaction(conn):
+        row = _one(conn, "SELECT control, restart_from FROM instances WHERE pk = ?", (pk,))
+        control, restart_from = (row[0], row[1]) if row else (None, None)
+        if finish.logs:
+            conn.executemany("INSERT INTO logs (instance_pk, at, line) VALUES (?, ?, ?)",
+                             [(pk, now, line) for line in finish.logs])
+        if control == "restart":
+            _restart(conn, pk, restart_from, now)
+            return "queued"
+        status, wake_at = finish.status, finish.wake_at
+        paused_at = None
+        if status in ("waiting", "queued"):
+            if control == "terminate":
+                status, wake_at = "terminated", None
+            elif control == "pause":
+                status, wake_at, paused_at = "paused", None, now
+            elif status == "waiting" and _one(
+                    conn, "SELECT 1 FROM events WHERE instance_pk = ? AND seq > ? "
+                          "AND consumed_by IS NULL LIMIT 1",
+                    (pk, finish.last_event_seq)) is not None:
+                wake_at = now  # an event arrived while it ran: look again
+        conn.execute(
+            "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
+            "control = NULL, restart_from = NULL, paused_at = ?, crashes = 0, "
+            "updated_at = ? WHERE pk = ?",
+            (status, wake_at, finish.output, finish.error, paused_at, now, pk))
+        return status
+
+
+def _locked_instance(conn: sqlite3.Connection, agent_id: str, id: str) -> InstanceRecord:
+    row = _one(conn, f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE agent_id = ? AND id = ?",
+               (agent_id, id))
+    if row is None:
+        raise InstanceNotFound(id)
+    return _instance(row)
+
+
+def _add_event(conn: sqlite3.Connection, agent_id: str, id: str, type: str, payload: str,
+               now: float) -> InstanceRecord:
+    with _transaction(conn):
+        record = _locked_instance(conn, agent_id, id)
+        if record.status in TERMINAL_STATUSES:
+            raise InstanceNotActive(id, record.status, "send an event to")
+        conn.execute("INSERT INTO events (instance_pk, type, payload, created_at) "
+                     "VALUES (?, ?, ?, ?)", (record.pk, type, payload, now))
+        if record.status == "waiting":
+            conn.execute("UPDATE instances SET wake_at = ?, updated_at = ? WHERE pk = ?",
+                         (now, now, record.pk))
+        return record
+
+
+def _control(conn: sqlite3.Connection, agent_id: str, id: str, op: str, now: float,
+             from_seq: int | None) -> InstanceRecord:
+    with _transaction(conn):
+        record = _locked_instance(conn, agent_id, id)
+        status = record.status
+        if op != "restart" and status in TERMINAL_STATUSES:
+            raise InstanceNotActive(id, status, op)
+        if status == "running":
+            if op == "resume":
+                conn.execute("UPDATE instances SET control = NULL WHERE pk = ? "
+                             "AND control = 'pause'", (record.pk,))
+            else:
+                conn.execute("UPDATE instances SET control = ?, restart_from = ?, "
+                             "updated_at = ? WHERE pk = ?", (op, from_seq, now, record.pk))
+        elif op == "pause" and status != "paused":
+            conn.execute("UPDATE instances SET status = 'paused', paused_at = ?, "
+                         "wake_at = NULL, updated_at = ? WHERE pk = ?", (now, now, record.pk))
+        elif op == "resume" and status == "paused":
+            shift = now - (record.paused_at or now)
+            conn.execute("UPDATE steps SET wake_at = wake_at + ? WHERE instance_pk = ? "
+                         "AND wake_at IS NOT NULL AND state IN ('waiting', 'retrying')",
+                         (shift, record.pk))
+            conn.execute("UPDATE instances SET status = 'queued', paused_at = NULL, "
+                         "wake_at = ?, updated_at = ? WHERE pk = ?", (now, now, record.pk))
+        elif op == "terminate":
+            conn.execute("UPDATE instances SET status = 'terminated', wake_at = NULL, "
+                         "control = NULL, updated_at = ? WHERE pk = ?", (now, record.pk))
+        elif op == "restart":
+            _restart(conn, record.pk, from_seq, now)
+        return _locked_instance(conn, agent_id, id)
+
+
+def _restart(conn: sqlite3.Connection, pk: int, from_seq: int | None, now: float) -> None:
+    start = from_seq or 0
+    conn.execute("UPDATE events SET consumed_by = NULL WHERE instance_pk = ? "
+                 "AND consumed_by >= ?", (pk, start))
+    conn.execute("DELETE FROM steps WHERE instance_pk = ? AND seq >= ?", (pk, start))
+    conn.execute(
+        "UPDATE instances SET status = 'queued', wake_at = ?, output = NULL, error = NULL, "
+        "control = NULL, restart_from = NULL, paused_at = NULL, crashes = 0, "
+        "updated_at = ? WHERE pk = ?", (now, now, pk))
 
 
 def _statements(script: str) -> list[str]:
