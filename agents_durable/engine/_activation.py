@@ -39,6 +39,7 @@ from agents_durable.errors import (
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture
 from agents_durable.plans._compile import CompiledPlan, instantiate
+from agents_durable.plans._sizes import rendered_size
 from agents_durable.plans._guards import facade
 from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
@@ -176,6 +177,11 @@ class Activation:
         return tuple(lines)
 
     def _encode(self, value: Any, *, what: str) -> str:
+        limit = self.limits.max_result_bytes
+        if rendered_size(value, 2 * limit) > 2 * limit:  # measured before anything is built
+            raise Fatal(LimitExceeded(
+                f"{what} would be more than {2 * limit:,} characters when turned into text "
+                f"(JSON); the limit is {limit:,}"))
         try:
             text = json.dumps(value, allow_nan=False)
         except (TypeError, ValueError, RecursionError) as exc:
@@ -321,12 +327,13 @@ class Activation:
                 text = self._encode(value, what=f"the result of step {call._name!r}")
             except Exception as error:
                 ended = self.clock.now()
+                message = _describe(error)
                 attempts.append({"attempt": attempt, "started": started, "ended": ended,
-                                 "error": f"{type(error).__name__}: {error}"})
+                                 "error": f"{type(error).__name__}: {message}"})
                 final = (isinstance(error, (NonRetryableError, PlanRuntimeError))
                          or attempt > config["limit"])
                 if final:
-                    failure = StepFailed(call._name, type(error).__name__, str(error), attempt)
+                    failure = StepFailed(call._name, type(error).__name__, message, attempt)
                     await self._save(self._new_record(
                         call, "failed", error=json.dumps(failure.to_json()),
                         config=json.dumps(config), attempts=attempt,
@@ -337,7 +344,7 @@ class Activation:
                 wake = ended + delay
                 await self._save(self._new_record(
                     call, "retrying", error=json.dumps({"cause": type(error).__name__,
-                                                        "message": str(error)}),
+                                                        "message": message}),
                     config=json.dumps(config), attempts=attempt,
                     started_at=attempts[0]["started"], wake_at=wake,
                     detail=json.dumps(attempts)))
@@ -552,6 +559,17 @@ def _step_failed(stored: Any, step: str) -> StepFailed:
     return StepFailed(str(stored.get("step", step)), str(stored.get("cause", "Error")),
                       str(stored.get("message", "")),
                       attempts if isinstance(attempts := stored.get("attempts"), int) else 1)
+
+
+_MAX_ERROR_TEXT = 4096
+
+
+def _describe(error: BaseException) -> str:
+    """``str(error)`` for the journal, measured first: plan code may raise any value."""
+    if rendered_size(error.args, 4 * _MAX_ERROR_TEXT) > 4 * _MAX_ERROR_TEXT:
+        return "(the error's arguments are too large to record)"
+    text = str(error)
+    return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + " [...]"
 
 
 def _arity(fn: Any) -> int:

@@ -20,6 +20,7 @@ import anyio.to_thread
 
 from agents_durable.errors import NonRetryableError, ToolError, ToolNotFound, UsageError
 from agents_durable.plans._guards import facade, plan_error
+from agents_durable.plans._sizes import rendered_size
 
 __all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step"]
 
@@ -93,6 +94,9 @@ def _signature(fn: Callable[..., Any]) -> str:
 
 def copy_json(value: Any, *, limit: int, what: str) -> Any:
     """A deep copy of JSON data, or ``ToolError`` naming what is wrong with it."""
+    if rendered_size(value, 2 * limit) > 2 * limit:  # measured before anything is built
+        raise ToolError(f"{what} would be more than {2 * limit:,} characters when turned into "
+                        f"text (JSON); the limit is {limit:,}")
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:

@@ -148,26 +148,29 @@ async def test_benign_twin_still_works(engine: ad.Engine, source: str, expected:
     await assert_output(engine, source, expected)
 
 
-ENGINE_FIX = ("engine fix pending: _activation.Activation._encode, _run_do's attempt log "
-              "(str(error)) and _tools.copy_json render values with json.dumps/str before "
-              "any size check; an aliased value (a = [a, a] 40 times) hangs the event loop. "
-              "Call agents_durable.plans._sizes.rendered_size(value, limit) first and raise "
-              "Fatal(BudgetExceeded(...)) when it exceeds the limit")
-#: 2**20 leaves: quick to render today (so the xfail fails fast), the same shape as 2**40.
-DAG = "a = [1]\nfor i in range(20):\n    a = [a, a]\n"
+DAG40 = "a = [1]\nfor i in range(40):\n    a = [a, a]\n"  # 2**40 items once rendered
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_FIX)
 async def test_step_result_is_measured_before_the_engine_encodes_it(engine) -> None:
-    source = plan(DAG + 'return await step.do("dag", lambda: a)')
-    status = await assert_stopped(engine, source, BUDGET)
+    # A step result over the result limit is a SPEC limit, found before any text is built.
+    source = plan(DAG40 + 'return await step.do("dag", lambda: a)')
+    status = await assert_stopped(engine, source, "LimitExceeded")
     assert "into text" in status.error.message
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_FIX)
 async def test_tool_arguments_are_measured_before_the_engine_encodes_them(engine) -> None:
+    # The tool call fails (ToolError) inside the callback, so the step fails.
     engine.tools.register("sink", lambda value=None: None)
-    source = plan(DAG + 'return await step.do("dag", lambda: tools.sink(a), '
+    source = plan(DAG40 + 'return await step.do("dag", lambda: tools.sink(a), '
                   'retries={"limit": 0})')
-    status = await assert_stopped(engine, source, BUDGET, tools=("sink",))
+    status = await assert_stopped(engine, source, "StepFailed", tools=("sink",))
+    assert "ToolError" in status.error.message
     assert "into text" in status.error.message
+
+
+async def test_an_error_raised_with_a_huge_value_is_recorded_without_rendering_it(
+        engine) -> None:
+    source = plan(DAG40 + "def boom():\n    raise ValueError(a)\n"
+                  "try:\n    await step.do('dag', boom, retries={'limit': 0})\n"
+                  "except StepFailed as failure:\n    return failure.message")
+    await assert_output(engine, source, "(the error's arguments are too large to record)")
