@@ -45,7 +45,7 @@ class Budget:
         self.max_memory = max_memory_bytes
         self.tripped: BudgetExceeded | None = None
         self.slice_start = time.perf_counter()
-        self.rss_start = _rss_bytes()
+        self.rss_start = -1
 
     def tick(self) -> None:
         """One unit of work. Injected into plan code; must stay cheap."""
@@ -71,9 +71,14 @@ class Budget:
         self.depth -= 1
 
     def resume(self) -> None:
-        """Plan code starts a new slice (after an engine await): restart the CPU clock."""
+        """Plan code starts a new slice (after an engine await): restart the CPU clock.
+
+        The memory baseline is taken lazily at the slice's first check (every
+        ``_CHECK_EVERY`` ticks): reading ``/proc`` on every await cost more than the step
+        itself, and a slice too short to reach a check is bounded by the size guards.
+        """
         self.slice_start = time.perf_counter()
-        self.rss_start = _rss_bytes()
+        self.rss_start = -1
 
     def _check(self) -> None:
         if self.tripped is not None:
@@ -86,7 +91,9 @@ class Budget:
         if time.perf_counter() - self.slice_start > self.max_slice:
             self.trip(f"plan code ran for more than {self.max_slice:g} s without awaiting a "
                       "step; move heavy computation into a host tool")
-        if self.rss_start and _rss_bytes() - self.rss_start > self.max_memory:
+        if self.rss_start < 0:
+            self.rss_start = _rss_bytes()
+        elif self.rss_start and _rss_bytes() - self.rss_start > self.max_memory:
             self.trip(f"plan code grew memory by more than {self.max_memory // 2**20} MiB; "
                       "build smaller data")
 

@@ -306,8 +306,12 @@ def consumes_inplace(fn: Callable[[list[Any]], None], guards: Guards) -> Callabl
 
 
 def make_importer(guards: Guards, policy: PlanPolicy) -> Callable[..., ModuleFacade]:
-    """The ``__import__`` of one activation: fresh facades, only allowed names."""
-    wrappers = _wrappers(guards)
+    """The ``__import__`` of one activation: fresh facades, only allowed names.
+
+    The budget-aware wrappers are built at the activation's first import, not before:
+    most activations of most plans import nothing, and building them cost more than a step.
+    """
+    wrappers: dict[str, dict[str, Any]] = {}
     cache: dict[str, ModuleFacade] = {}
 
     def build(name: str) -> ModuleFacade:
@@ -315,6 +319,8 @@ def make_importer(guards: Guards, policy: PlanPolicy) -> Callable[..., ModuleFac
         real = _REAL.get(name)
         if allowed is None or real is None:
             raise ImportError(f"module {name!r} is not available to plans")
+        if not wrappers:
+            wrappers.update(_wrappers(guards))
         overrides = wrappers.get(name, {})
         values = {}
         for attr in sorted(allowed):
