@@ -48,6 +48,7 @@ from agents_durable.store._records import (
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
+_Pending = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -167,7 +168,7 @@ class SQLiteStore:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
         self._lock_fd: int | None = None
-        self._pending: list[tuple[int, StepRecord, int | None, asyncio.Future[None]]] = []
+        self._pending: list[_Pending] = []
         self._flushing = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -317,44 +318,52 @@ class SQLiteStore:
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None) -> None:
-        """Group commit: queue the row; the first writer to find no commit in progress
-        commits everything queued, batch after batch, and releases each writer after
-        the transaction that holds its row has committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((pk, step, consume_event, done))
+        row = (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
+               step.error, step.config, step.attempts, step.started_at, step.ended_at,
+               step.wake_at, step.detail)
+        await self._group_commit(_write_step, row, consume_event)
+
+    async def finish(self, pk: int, finish: Finish, now: float) -> str:
+        return await self._group_commit(_finish_in, pk, finish, now)
+
+    async def _group_commit(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` in a shared transaction; return once it committed.
+
+        The first writer to find no commit in progress becomes the leader: it commits
+        everything queued, batch after batch, one transaction (one thread hop) per batch,
+        each operation under its own savepoint so that one failing operation fails alone.
+        Nobody is released before the transaction holding their write has committed.
+        """
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((fn, args, done))
         if not self._flushing:
             self._flushing = True
             try:
                 with anyio.CancelScope(shield=True):  # other writers wait on this batch
                     while self._pending:
                         batch, self._pending = self._pending, []
-                        await self._commit_steps(batch)
+                        await self._commit_batch(batch)
             finally:
                 self._flushing = False
-        await done
+        return await done  # type: ignore[no-any-return]
 
-    async def _commit_steps(
-            self, batch: list[tuple[int, StepRecord, int | None, asyncio.Future[None]]]) -> None:
-        rows = [(pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
-                 step.error, step.config, step.attempts, step.started_at, step.ended_at,
-                 step.wake_at, step.detail) for pk, step, _, _ in batch]
-        consumed = [(step.seq, event) for _, step, event, _ in batch if event is not None]
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
-            await self._call(_write_steps, rows, consumed)
+            outcomes = await self._call(_run_batch, [(fn, args) for fn, args, _ in batch])
+        except Exception as error:
+            outcomes = [(False, error)] * len(batch)
         except BaseException as error:
             for *_, done in batch:
                 if not done.done():
-                    done.set_exception(error if isinstance(error, Exception)
-                                       else StoreError(f"the journal write failed: {error!r}"))
-            if not isinstance(error, Exception):
-                raise
-            return
-        for *_, done in batch:
-            if not done.done():
-                done.set_result(None)
-
-    async def finish(self, pk: int, finish: Finish, now: float) -> str:
-        return await self._call(_finish, pk, finish, now)
+                    done.set_exception(StoreError(f"the write was interrupted: {error!r}"))
+            raise
+        for (*_, done), (ok, value) in zip(batch, outcomes, strict=True):
+            if done.done():
+                continue
+            if ok:
+                done.set_result(value)
+            else:
+                done.set_exception(value)
 
     # -- control ----------------------------------------------------------------------------------
 
@@ -485,44 +494,58 @@ def _load_journal(conn: sqlite3.Connection, pk: int) -> Journal:
     return journal
 
 
-def _write_steps(conn: sqlite3.Connection, rows: list[tuple[Any, ...]],
-                 consumed: list[tuple[int, int]]) -> None:
+def _run_batch(conn: sqlite3.Connection,
+               operations: list[tuple[Callable[..., Any], tuple[Any, ...]]]
+               ) -> list[tuple[bool, Any]]:
+    """One transaction for many writers; each operation under its own savepoint."""
+    outcomes: list[tuple[bool, Any]] = []
     with _transaction(conn):
-        conn.executemany(
-            f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        if consumed:
-            conn.executemany("UPDATE events SET consumed_by = ? WHERE seq = ?", consumed)
+        for fn, args in operations:
+            conn.execute("SAVEPOINT operation")
+            try:
+                outcomes.append((True, fn(conn, *args)))
+            except Exception as error:
+                conn.execute("ROLLBACK TO operation")
+                outcomes.append((False, error))
+            conn.execute("RELEASE operation")
+    return outcomes
 
 
-def _finish(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) -> str:
-    with _transaction(conn):
-        row = _one(conn, "SELECT control, restart_from FROM instances WHERE pk = ?", (pk,))
-        control, restart_from = (row[0], row[1]) if row else (None, None)
-        if finish.logs:
-            conn.executemany("INSERT INTO logs (instance_pk, at, line) VALUES (?, ?, ?)",
-                             [(pk, now, line) for line in finish.logs])
-        if control == "restart":
-            _restart(conn, pk, restart_from, now)
-            return "queued"
-        status, wake_at = finish.status, finish.wake_at
-        paused_at = None
-        if status in ("waiting", "queued"):
-            if control == "terminate":
-                status, wake_at = "terminated", None
-            elif control == "pause":
-                status, wake_at, paused_at = "paused", None, now
-            elif status == "waiting" and _one(
-                    conn, "SELECT 1 FROM events WHERE instance_pk = ? AND seq > ? "
-                          "AND consumed_by IS NULL LIMIT 1",
-                    (pk, finish.last_event_seq)) is not None:
-                wake_at = now  # an event arrived while it ran: look again
-        conn.execute(
-            "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
-            "control = NULL, restart_from = NULL, paused_at = ?, crashes = 0, "
-            "updated_at = ? WHERE pk = ?",
-            (status, wake_at, finish.output, finish.error, paused_at, now, pk))
-        return status
+def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
+                consume_event: int | None) -> None:
+    conn.execute(f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    if consume_event is not None:
+        conn.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (row[1], consume_event))
+
+
+def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) -> str:
+    row = _one(conn, "SELECT control, restart_from FROM instances WHERE pk = ?", (pk,))
+    control, restart_from = (row[0], row[1]) if row else (None, None)
+    if finish.logs:
+        conn.executemany("INSERT INTO logs (instance_pk, at, line) VALUES (?, ?, ?)",
+                         [(pk, now, line) for line in finish.logs])
+    if control == "restart":
+        _restart(conn, pk, restart_from, now)
+        return "queued"
+    status, wake_at = finish.status, finish.wake_at
+    paused_at = None
+    if status in ("waiting", "queued"):
+        if control == "terminate":
+            status, wake_at = "terminated", None
+        elif control == "pause":
+            status, wake_at, paused_at = "paused", None, now
+        elif status == "waiting" and _one(
+                conn, "SELECT 1 FROM events WHERE instance_pk = ? AND seq > ? "
+                      "AND consumed_by IS NULL LIMIT 1",
+                (pk, finish.last_event_seq)) is not None:
+            wake_at = now  # an event arrived while it ran: look again
+    conn.execute(
+        "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
+        "control = NULL, restart_from = NULL, paused_at = ?, crashes = 0, "
+        "updated_at = ? WHERE pk = ?",
+        (status, wake_at, finish.output, finish.error, paused_at, now, pk))
+    return status
 
 
 def _locked_instance(conn: sqlite3.Connection, agent_id: str, id: str) -> InstanceRecord:
