@@ -33,7 +33,7 @@ from agents_durable.errors import (
     UsageError,
 )
 from agents_durable.plans import Diagnostic, PlanPolicy, compile_plan, validate_plan
-from agents_durable.store import NewInstance
+from agents_durable.store import TERMINAL_STATUSES, NewInstance
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
@@ -301,8 +301,8 @@ class Instance:
         with anyio.fail_after(timeout):
             while True:
                 changed = engine.watch(self._scope.agent_id, self.id)
-                status = await self.status()
-                if status.finished:
-                    return status
+                record = await self._record()  # cheap; the steps only once it is done
+                if record.status in TERMINAL_STATUSES:
+                    return await self.status()
                 with anyio.move_on_after(0.25 if not engine.worker else 2.0):
                     await changed.wait()
