@@ -63,6 +63,11 @@ _SETTINGS = {
                               HealthCheck.data_too_large, HealthCheck.large_base_example],
 }
 
+#: The default run is derandomized, so CI sees the same examples every time (a fuzz
+#: finding must not depend on luck to land or to block a landing); ``-m slow`` explores
+#: new ones.
+_REPEATABLE = {**_SETTINGS, "derandomize": True}
+
 # -- strategies -------------------------------------------------------------------------
 
 _ODD_CHARACTERS = st.sampled_from(["\x00", "\ud800", "\r", "\t", "\x0c", "\ufeff", "\\",
@@ -200,25 +205,25 @@ def _check(source: str) -> None:
         assert isinstance(tree, ast.Module)
 
 
-@settings(max_examples=3_000, **_SETTINGS)
+@settings(max_examples=3_000, **_REPEATABLE)
 @given(_TEXT)
 def test_random_text(source: str) -> None:
     _check(source)
 
 
-@settings(max_examples=3_000, **_SETTINGS)
+@settings(max_examples=3_000, **_REPEATABLE)
 @given(_mutated_plans())
 def test_mutated_valid_plans(source: str) -> None:
     _check(source)
 
 
-@settings(max_examples=2_000, **_SETTINGS)
+@settings(max_examples=2_000, **_REPEATABLE)
 @given(_TOKEN_SOUP)
 def test_token_soup(source: str) -> None:
     _check(source)
 
 
-@settings(max_examples=3_000, **_SETTINGS)
+@settings(max_examples=1_000, **_REPEATABLE)
 @given(_grammar_plans())
 def test_grammar_shaped_plans(source: str) -> None:
     _check(source)
