@@ -127,13 +127,24 @@ class AgentScope:
 
     # -- instances ---------------------------------------------------------------------------
 
-    async def _new(self, plan: str | PlanVersion, params: Any, id: str | None) -> NewInstance:
+    async def _resolve(self, plan: str | PlanVersion) -> PlanVersion:
         if isinstance(plan, PlanVersion):
-            version = await self.get_plan(hash=plan.hash)
-        elif isinstance(plan, str) and _HASH.match(plan):
-            version = await self.get_plan(hash=plan)
-        else:
-            version = await self.get_plan(plan)
+            return await self.get_plan(hash=plan.hash)  # must be this agent's own
+        if isinstance(plan, str) and _HASH.match(plan):
+            return await self.get_plan(hash=plan)
+        return await self.get_plan(plan)
+
+    async def _new(self, plan: str | PlanVersion, params: Any, id: str | None, *,
+                   resolved: dict[Any, PlanVersion] | None = None) -> NewInstance:
+        if not isinstance(plan, (str, PlanVersion)):
+            raise UsageError(f"plan must be a plan name, a version hash or a PlanVersion, "
+                             f"not {type(plan).__name__}")
+        key = ("hash", plan.hash) if isinstance(plan, PlanVersion) else plan
+        version = resolved.get(key) if resolved is not None else None
+        if version is None:
+            version = await self._resolve(plan)
+            if resolved is not None:
+                resolved[key] = version  # a batch resolves each plan once, consistently
         instance_id = _check_id(id) if id is not None else secrets.token_hex(8)
         text = _json_text({} if params is None else params,
                           limit=self._engine.limits.max_payload_bytes, what="params")
@@ -164,8 +175,9 @@ class AgentScope:
             if not isinstance(item, Mapping) or "plan" not in item or set(item) - _BATCH_KEYS:
                 raise UsageError(f"create_batch item {index} must be a dict with 'plan' and "
                                  f"optionally 'params' and 'id'; got {item!r:.200}")
-        news = [await self._new(item["plan"], item.get("params"), item.get("id"))
-                for item in items]
+        resolved: dict[Any, PlanVersion] = {}
+        news = [await self._new(item["plan"], item.get("params"), item.get("id"),
+                                resolved=resolved) for item in items]
         ids = [n.id for n in news]
         if len(set(ids)) != len(ids):
             raise UsageError("create_batch got the same id twice")

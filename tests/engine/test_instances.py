@@ -796,3 +796,14 @@ async def run(event, step):
     assert (await instance.status()).status == "waiting"  # the nap started over
     await clock.advance("1 hour")
     assert (await instance.wait(timeout=10)).output == 2
+
+
+async def test_create_with_a_plan_that_is_not_a_name_or_version_is_a_usage_error(
+        engine) -> None:
+    agent = engine.agent("a")
+    await agent.register_plan("p", "async def run(event, step):\n    return 1\n")
+    with pytest.raises(ad.UsageError, match="plan must be a plan name"):
+        await agent.create({"name": "p"})
+    with pytest.raises(ad.UsageError, match="plan must be a plan name"):
+        await agent.create_batch([{"plan": ["p"]}])
+    assert (await agent.list()).items == []
