@@ -452,7 +452,7 @@ _CLIENT_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[int]]]
 async def _client(args: argparse.Namespace) -> int:
     import agents_durable as ad
 
-    if args.command not in ("submit",) and not Path(args.db).exists():
+    if args.command not in ("submit",) and not os.path.exists(args.db):  # noqa: ASYNC240
         raise CommandFailed(f"no database at {args.db}: submit a plan first, or pass --db "
                             "(or set AGENTS_DURABLE_DB)")
     async with ad.Engine.open(args.db, worker=False) as engine:

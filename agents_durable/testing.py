@@ -50,7 +50,7 @@ class FakeClock:
         #: waiting for it and moves time on (which can fire that attempt's timeout).
         self.hung_after = hung_after
         if start is None:
-            start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+            start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self._now = start.timestamp() if isinstance(start, dt.datetime) else float(start)
         self._heap: list[tuple[float, int, _Waiter]] = []
         self._order = itertools.count()
@@ -61,7 +61,7 @@ class FakeClock:
 
     def datetime(self) -> dt.datetime:
         """The current fake time as an aware UTC datetime."""
-        return dt.datetime.fromtimestamp(self._now, dt.timezone.utc)
+        return dt.datetime.fromtimestamp(self._now, dt.UTC)
 
     async def sleep_until(self, deadline: float, *, owner: Any = None) -> None:
         if deadline <= self._now:

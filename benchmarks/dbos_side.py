@@ -14,8 +14,9 @@ killed and the one that recovers) register the same code and so the same app ver
 from __future__ import annotations
 
 import asyncio
-import gc
 import base64
+import gc
+import itertools
 import os
 import pickle
 import sqlite3
@@ -25,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
-
 from measure import peak_rss_kib, percentile, rss_kib, wait_for_count
+from sqlalchemy import event as sa_event
 
 __all__ = ["WORKLOADS", "committed_steps", "settings"]
 
@@ -181,7 +181,7 @@ async def w2(cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
         DBOS.destroy()
     deltas = [(later - earlier) * 1000 for key, times in _marks.items()
               if int(key.split("-")[1]) >= warmup
-              for earlier, later in zip(times, times[1:], strict=False)]
+              for earlier, later in itertools.pairwise(times)]
     return {
         "reps": reps, "steps_per_instance": steps,
         "step_ms_p50": percentile(deltas, 0.5), "step_ms_p90": percentile(deltas, 0.9),

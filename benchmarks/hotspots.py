@@ -54,7 +54,6 @@ def top_functions(root: Any, top: int = TOP) -> dict[str, list[dict[str, Any]]]:
 
 def _profile(workload: str, config: dict[str, Any], prefix: Path) -> dict[str, Any]:
     from pyinstrument import Profiler
-
     from worker import _workloads, run_workload
 
     _workloads("ours")  # imports outside the profile

@@ -10,8 +10,9 @@ otherwise share with the work being measured. Per-step timestamps come from the 
 from __future__ import annotations
 
 import asyncio
-import gc
 import dataclasses
+import gc
+import itertools
 import json
 import os
 import sqlite3
@@ -21,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-
-import agents_durable as ad
 from bench_plans import (
     LOGGED_STEPS,
     LOOP_FUNCTION,
@@ -34,6 +33,8 @@ from bench_plans import (
     big_plan,
 )
 from measure import peak_rss_kib, percentile, rss_kib, wait_for_count
+
+import agents_durable as ad
 
 __all__ = ["WORKLOADS", "settings"]
 
@@ -144,7 +145,7 @@ async def w2(cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
         if int(instance_id.split("-")[1]) >= warmup:
             ended.setdefault(instance_id, []).append(ended_at)
     deltas = [(later - earlier) * 1000 for times in ended.values()
-              for earlier, later in zip(times, times[1:], strict=False)]
+              for earlier, later in itertools.pairwise(times)]
     return {
         "reps": reps, "steps_per_instance": steps,
         "step_ms_p50": percentile(deltas, 0.5), "step_ms_p90": percentile(deltas, 0.9),

@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + error.splitlines()[0])
 
     args.results.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if args.profile:
         from hotspots import profile_all
 

@@ -1,4 +1,4 @@
-"""An example host-tools module for `agents-durable worker --tools engine/tools_example.py:register`.
+"""Example host tools: `agents-durable worker --tools engine/tools_example.py:register`.
 
 A worker runs plans; the plans call host tools; this function registers them on the
 engine's registry and returns the names to grant (to the agents named with ``--grant``).

@@ -46,8 +46,8 @@ def format_time(value: dt.datetime | float | None) -> str:
     if value is None:
         return ""
     if not isinstance(value, dt.datetime):
-        value = dt.datetime.fromtimestamp(float(value), dt.timezone.utc)
-    value = value.astimezone(dt.timezone.utc)
+        value = dt.datetime.fromtimestamp(float(value), dt.UTC)
+    value = value.astimezone(dt.UTC)
     text = value.strftime("%Y-%m-%d %H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond // 1000:03d}"

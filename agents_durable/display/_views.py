@@ -10,6 +10,7 @@ shows the timeline.
 from __future__ import annotations
 
 import ast
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -128,10 +129,8 @@ def render_plan_source(source: str, diagnostics: Sequence[Diagnostic] | None = N
 
         diagnostics = validate_plan(source)
     description = ""
-    try:
+    with contextlib.suppress(SyntaxError, ValueError, RecursionError, MemoryError):
         description = ast.get_docstring(ast.parse(source)) or ""
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
     return _plan_view(title=title, meta=[], description=description, source=source,
                       outline=_outline_of(source), diagnostics=diagnostics)
 

@@ -28,7 +28,6 @@ from agents_durable.engine._facades import Event, Step, StepCall, StepContext
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
     CorruptRecord,
-    CorruptRecord,
     EventTimeout,
     LimitExceeded,
     NondeterminismError,
@@ -39,8 +38,8 @@ from agents_durable.errors import (
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture
 from agents_durable.plans._compile import CompiledPlan, instantiate
-from agents_durable.plans._sizes import rendered_size
 from agents_durable.plans._guards import facade
+from agents_durable.plans._sizes import rendered_size
 from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
 if TYPE_CHECKING:
@@ -133,7 +132,7 @@ class Activation:
             run = instantiate(self.plan, budget=self.budget, printer=self.printer,
                               extra={"tools": Tools(binding)})
             event = Event(self._params(), record.id,
-                          dt.datetime.fromtimestamp(record.created_at, dt.timezone.utc),
+                          dt.datetime.fromtimestamp(record.created_at, dt.UTC),
                           record.agent_id)
             self.budget.resume()
             coroutine = run(event, Step(self))
@@ -212,7 +211,7 @@ class Activation:
                                       "split the work across instances"))
         recorded = self.journal.steps.get(seq)
         if recorded is not None and (recorded.kind, recorded.name,
-                                     recorded.occurrence) != key + (occurrence,):
+                                     recorded.occurrence) != (*key, occurrence):
             raise Fatal(NondeterminismError(
                 f"replay diverged at step #{seq}: the journal recorded "
                 f"{recorded.kind} {recorded.name!r} (occurrence {recorded.occurrence}) but the "
@@ -256,7 +255,7 @@ class Activation:
                                        "step.do(...) or calls of your async functions")
         return Gather(self, calls)
 
-    # -- executing ----------------------------------------------------------------------------------
+    # -- executing ------------------------------------------------------------------------------
 
     async def execute(self, call: StepCall) -> Any:
         self.unawaited.pop(call._seq, None)
@@ -499,7 +498,7 @@ class Activation:
             recorded = self._new_record(call, "done", result=json.dumps(now), started_at=now,
                                         ended_at=now)
             await self._save(recorded)
-        return dt.datetime.fromtimestamp(float(self._decode(recorded.result)), dt.timezone.utc)
+        return dt.datetime.fromtimestamp(float(self._decode(recorded.result)), dt.UTC)
 
     async def _run_random(self, call: StepCall, recorded: StepRecord | None) -> float:
         if recorded is None:
@@ -581,5 +580,5 @@ def _arity(fn: Any) -> int:
 
 
 def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat()
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
 

@@ -19,6 +19,7 @@ from collections.abc import Collection
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from agents_durable.engine._activation import Activation, error_json
@@ -224,7 +225,7 @@ class Engine:
         """
         quiet = 0
         while quiet < 3:
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             if self._group is None:
                 return
             idle = self._parked and not self._notified and all(

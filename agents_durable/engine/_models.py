@@ -9,7 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents_durable.plans._outline import OutlineEntry
-from agents_durable.store import EventRecord, InstanceRecord, LogRecord, PlanVersionRecord, StepRecord
+from agents_durable.store import (
+    EventRecord,
+    InstanceRecord,
+    LogRecord,
+    PlanVersionRecord,
+    StepRecord,
+)
 
 __all__ = [
     "ErrorInfo",
@@ -47,7 +53,7 @@ def _decoded(text: str | None, default: Any = None, *, shape: type | None = None
 
 
 def _time(value: float | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC)
 
 
 class Limits(BaseModel):

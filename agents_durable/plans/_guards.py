@@ -267,7 +267,7 @@ class Guards:
                     return method(width, *args)  # type: ignore[no-any-return]
 
                 return pad
-        elif kind in (list, collections.deque) and name == "extend" or (
+        elif (kind in (list, collections.deque) and name == "extend") or (
                 kind is collections.deque and name == "extendleft"):
             method = getattr(obj, name)
 
@@ -277,7 +277,7 @@ class Guards:
                 method(items)
 
             return extend
-        elif name == "copy" and kind in _SIZED_MUTABLE + (frozenset,):
+        elif name == "copy" and kind in (*_SIZED_MUTABLE, frozenset):
             def copy() -> Any:
                 self.budget.charge(len(obj))
                 return obj.copy()
@@ -311,7 +311,7 @@ class Guards:
         return replace
 
     def getitem(self, obj: Any, key: Any) -> Any:
-        if type(key) is slice and isinstance(obj, _SEQUENCES + (collections.deque,)):
+        if type(key) is slice and isinstance(obj, (*_SEQUENCES, collections.deque)):
             result = obj[key]
             self.budget.charge(len(result) // (64 if isinstance(result, str) else 1))
             return result
@@ -415,9 +415,9 @@ class Guards:
             base_bits = _bits(a)
             if base_bits > 1:
                 self._check_bits((base_bits - 1) * b if b < self.max_bits else b)
-        elif isinstance(b, int) and b > 1 and isinstance(a, decimal.Decimal):
-            if b > self.max_bits:
-                self.budget.trip("a Decimal power this large is not allowed in plans")
+        elif (isinstance(b, int) and b > 1 and isinstance(a, decimal.Decimal)
+              and b > self.max_bits):
+            self.budget.trip("a Decimal power this large is not allowed in plans")
         return a ** b
 
     def lshift(self, a: Any, b: Any) -> Any:

@@ -32,7 +32,7 @@ __all__ = [
     "NewInstance",
     "PlanVersionRecord",
     "SQLiteStore",
-    "Store",
     "StepRecord",
+    "Store",
     "store_for",
 ]

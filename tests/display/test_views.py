@@ -144,7 +144,8 @@ async def test_pending_steps_are_dashed_and_statuses_badged(engine: ad.Engine,
 
 
 async def test_plan_views_mark_diagnostics_at_their_lines() -> None:
-    source = 'import time\n\nasync def run(event, step):\n    await step.sleep("x", "3 fortnights")\n'
+    source = ('import time\n\nasync def run(event, step):\n'
+              '    await step.sleep("x", "3 fortnights")\n')
     html = render_plan_source(source)
     codes = [d.code for d in ad.validate_plan(source)]
     assert "ADP201" in codes and "ADP403" in codes

@@ -17,6 +17,7 @@ Modes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -121,10 +122,8 @@ async def main(db: str, side_log: str, count: int, mode: str) -> None:
             items = [[{"plan": "quick", "params": {"n": n}, "id": f"quick-{n}"}
                       for n in range(3)], [{"plan": "hang", "id": "stuck"}]]
         for batch in items:
-            try:
+            with contextlib.suppress(ad.InstanceExists):  # from an earlier run of this process
                 await agent.create_batch(batch)  # all or nothing
-            except ad.InstanceExists:
-                pass  # created by an earlier run of this process
         expected = sum(len(batch) for batch in items)
         while True:
             listing = await agent.list(limit=1000)
