@@ -29,7 +29,7 @@ from agents_durable.engine._tools import ToolRegistry
 from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
 from agents_durable.plans._compile import CompiledPlan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
-from agents_durable.store import Finish, InstanceRecord, Store, store_for
+from agents_durable.store import Finish, InstanceRecord, Journal, Store, store_for
 
 __all__ = ["Engine"]
 
@@ -250,9 +250,15 @@ class Engine:
             free = self.concurrency - len(self._running)
             if free > 0:
                 claimed = await self.store.claim_due(self.clock.now(), free)
+                journals: dict[int, Journal] = {}
+                if len(claimed) > 1:  # one read for the whole claim instead of one each
+                    try:
+                        journals = await self.store.load_journals([r.pk for r in claimed])
+                    except Exception:  # a bad row: each activation loads (and fails) alone
+                        logger.exception("loading %d journals at once failed", len(claimed))
                 for record in claimed:
                     self._running[record.pk] = None  # type: ignore[assignment]
-                    group.start_soon(self._activate, record)
+                    group.start_soon(self._activate, record, journals.get(record.pk))
                 if claimed:
                     continue
                 next_due = await self.store.next_due()
@@ -279,11 +285,12 @@ class Engine:
                 self._parked = False
                 self._wake_scope = None
 
-    async def _activate(self, record: InstanceRecord) -> None:
+    async def _activate(self, record: InstanceRecord, journal: Journal | None = None) -> None:
         finish: Finish | None = None
         try:
             plan = await self.load_plan(record.plan_hash)
-            journal = await self.store.load_journal(record.pk)
+            if journal is None:
+                journal = await self.store.load_journal(record.pk)
             activation = Activation(self, record, plan, journal,
                                     self._grants.get(record.agent_id, frozenset()))
             self._running[record.pk] = activation

@@ -84,6 +84,9 @@ class Store(Protocol):
 
     async def load_journal(self, pk: int) -> Journal: ...
 
+    async def load_journals(self, pks: Sequence[int]) -> dict[int, Journal]:
+        """The journals of many instances at once (a claim's worth), by ``pk``."""
+
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None) -> None:
         """Upsert a journal row (and mark an event consumed by it) durably."""

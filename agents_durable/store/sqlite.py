@@ -316,6 +316,9 @@ class SQLiteStore:
     async def load_journal(self, pk: int) -> Journal:
         return await self._call(_load_journal, pk)
 
+    async def load_journals(self, pks: Sequence[int]) -> dict[int, Journal]:
+        return await self._call(_load_journals, list(pks))
+
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None) -> None:
         row = (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
@@ -509,6 +512,26 @@ def _run_batch(conn: sqlite3.Connection,
                 outcomes.append((False, error))
             conn.execute("RELEASE operation")
     return outcomes
+
+
+def _load_journals(conn: sqlite3.Connection, pks: list[int]) -> dict[int, Journal]:
+    journals = {pk: Journal() for pk in pks}
+    for start in range(0, len(pks), 500):  # SQLite's bound-parameter limit
+        chunk = pks[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for pk, *row in conn.execute(f"SELECT instance_pk, {_STEP_COLUMNS} FROM steps "
+                                     f"WHERE instance_pk IN ({marks})", chunk):
+            record = StepRecord(*row)
+            journals[pk].steps[record.seq] = record
+        for pk, *row in conn.execute(
+                "SELECT instance_pk, seq, type, payload, created_at, consumed_by FROM events "
+                f"WHERE instance_pk IN ({marks}) AND consumed_by IS NULL ORDER BY seq", chunk):
+            journals[pk].events.append(EventRecord(*row))
+        for pk, last in conn.execute("SELECT instance_pk, MAX(seq) FROM events "
+                                     f"WHERE instance_pk IN ({marks}) GROUP BY instance_pk",
+                                     chunk):
+            journals[pk].last_event_seq = int(last)
+    return journals
 
 
 def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
