@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import agents_durable as ad
-
 pytestmark = pytest.mark.anyio
 
 PLAN = '''
