@@ -45,7 +45,7 @@ class FakeClock:
     polls = False
 
     def __init__(self, start: dt.datetime | float | None = None, *,
-                 hung_after: float = 0.5) -> None:
+                 hung_after: float = 2.0) -> None:
         #: Real seconds a step callback may await host code before ``advance`` stops
         #: waiting for it and moves time on (which can fire that attempt's timeout).
         self.hung_after = hung_after

@@ -237,7 +237,7 @@ class Engine:
     def _stuck_on_host(self, activation: Activation | None) -> bool:
         if activation is None or activation.awaiting_host_since is None:
             return False
-        hung_after = float(getattr(self.clock, "hung_after", 0.5))
+        hung_after = float(getattr(self.clock, "hung_after", 2.0))
         return time.monotonic() - activation.awaiting_host_since >= hung_after
 
     # -- scheduling --------------------------------------------------------------------------
