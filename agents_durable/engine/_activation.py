@@ -63,9 +63,9 @@ def error_json(error: BaseException, step: str | None = None) -> str:
 def retry_delay(config: dict[str, Any], attempt: int) -> float:
     """Delay after failed attempt ``attempt`` (1-based), per SPEC 2.2."""
     delay = float(config["delay"])
-    backoff = config["backoff"]
+    backoff: str = config["backoff"]
     if backoff == "exponential":
-        return delay * 2 ** (attempt - 1)
+        return delay * 2.0 ** (attempt - 1)
     if backoff == "linear":
         return delay * attempt
     return delay
@@ -450,7 +450,7 @@ class Activation:
                                        "fields, e.g. {'order_id': 7}")
             seconds = parse_duration(timeout, what=f"the timeout of {call._name!r}")
             self._check_wait(seconds, call)
-            config = {"type": event_type, "match": match}
+            config: dict[str, Any] = {"type": event_type, "match": match}
             self._encode(match, what="match")
             recorded = self._new_record(call, "waiting", config=json.dumps(config),
                                         started_at=now, wake_at=now + seconds)
@@ -575,7 +575,7 @@ def _arity(fn: Any) -> int:
     code = getattr(fn, "__code__", None)
     if code is None:
         return 0
-    count = code.co_argcount
+    count = int(code.co_argcount)
     return count - 1 if inspect.ismethod(fn) else count
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,6 +52,10 @@ def _decoded(text: str | None, default: Any = None, *, shape: type | None = None
     return [marker] if shape is list else marker
 
 
+@overload
+def _time(value: float) -> dt.datetime: ...
+@overload
+def _time(value: float | None) -> dt.datetime | None: ...
 def _time(value: float | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC)
 

@@ -218,7 +218,7 @@ class SQLiteStore:
         db = self._db
         if db is None:
             raise EngineClosed("the store is closed")
-        return await db._execute(fn, db._conn, *args)  # type: ignore[no-any-return]
+        return await db._execute(fn, db._conn, *args)  # type: ignore[no-any-return,no-untyped-call]
 
     # -- plan versions -------------------------------------------------------------------------
 
@@ -277,7 +277,8 @@ class SQLiteStore:
 
     async def list_instances(self, agent_id: str, *, status: str | None, plan: str | None,
                              limit: int, after: int | None) -> list[InstanceRecord]:
-        clauses, params = ["agent_id = ?"], [agent_id]
+        clauses: list[str] = ["agent_id = ?"]
+        params: list[Any] = [agent_id]
         if status is not None:
             clauses.append("status = ?")
             params.append(status)
