@@ -25,6 +25,7 @@ import anyio
 from agents_durable._signals import EngineSignal, Fatal, Suspend
 from agents_durable.engine._durations import parse_duration, parse_instant
 from agents_durable.engine._facades import Event, Step, StepCall, StepContext
+from agents_durable.engine._json import encode_json
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
     CorruptRecord,
@@ -176,20 +177,9 @@ class Activation:
         return tuple(lines)
 
     def _encode(self, value: Any, *, what: str) -> str:
-        limit = self.limits.max_result_bytes
-        if rendered_size(value, 2 * limit) > 2 * limit:  # measured before anything is built
-            raise Fatal(LimitExceeded(
-                f"{what} would be more than {2 * limit:,} characters when turned into text "
-                f"(JSON); the limit is {limit:,}"))
-        try:
-            text = json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise PlanRuntimeError(f"{what} must be JSON data (dict, list, str, int, float, "
-                                   f"bool, None): {exc}") from None
-        if len(text) > self.limits.max_result_bytes:
-            raise Fatal(LimitExceeded(f"{what} is {len(text):,} bytes of JSON; the limit is "
-                                      f"{self.limits.max_result_bytes:,}"))
-        return text
+        return encode_json(value, limit=self.limits.max_result_bytes, what=what,
+                           not_json=PlanRuntimeError,
+                           too_large=lambda message: Fatal(LimitExceeded(message)))
 
     # -- creating step calls --------------------------------------------------------------------
 

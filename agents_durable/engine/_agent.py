@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 
+from agents_durable.engine._json import encode_json
 from agents_durable.engine._models import (
     EventEntry,
     History,
@@ -54,16 +55,20 @@ def _check_id(instance_id: str) -> str:
     return instance_id
 
 
+def _plan_ref(plan: str | PlanVersion) -> str:
+    """The name or hash a ``create`` argument refers to. A ``PlanVersion`` is looked up
+    again by its hash, so it must belong to the agent that uses it."""
+    if isinstance(plan, PlanVersion):
+        return plan.hash
+    if not isinstance(plan, str):
+        raise UsageError(f"plan must be a plan name, a version hash or a PlanVersion, "
+                         f"not {type(plan).__name__}")
+    return plan
+
+
 def _json_text(value: Any, *, limit: int, what: str) -> str:
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise UsageError(f"{what} must be JSON data (dict, list, str, int, float, bool, "
-                         f"None): {exc}") from None
-    if len(text.encode()) > limit:
-        raise LimitExceeded(f"{what} is {len(text.encode()):,} bytes of JSON; the limit is "
-                            f"{limit:,}")
-    return text
+    return encode_json(value, limit=limit, what=what, not_json=UsageError,
+                       too_large=LimitExceeded)
 
 
 class AgentScope:
@@ -127,24 +132,13 @@ class AgentScope:
 
     # -- instances ---------------------------------------------------------------------------
 
-    async def _resolve(self, plan: str | PlanVersion) -> PlanVersion:
-        if isinstance(plan, PlanVersion):
-            return await self.get_plan(hash=plan.hash)  # must be this agent's own
-        if isinstance(plan, str) and _HASH.match(plan):
-            return await self.get_plan(hash=plan)
-        return await self.get_plan(plan)
+    async def _resolve(self, ref: str) -> PlanVersion:
+        """This agent's plan version for a name (its latest version) or a hash."""
+        if _HASH.match(ref):
+            return await self.get_plan(hash=ref)
+        return await self.get_plan(ref)
 
-    async def _new(self, plan: str | PlanVersion, params: Any, id: str | None, *,
-                   resolved: dict[Any, PlanVersion] | None = None) -> NewInstance:
-        if not isinstance(plan, (str, PlanVersion)):
-            raise UsageError(f"plan must be a plan name, a version hash or a PlanVersion, "
-                             f"not {type(plan).__name__}")
-        key = ("hash", plan.hash) if isinstance(plan, PlanVersion) else plan
-        version = resolved.get(key) if resolved is not None else None
-        if version is None:
-            version = await self._resolve(plan)
-            if resolved is not None:
-                resolved[key] = version  # a batch resolves each plan once, consistently
+    def _new(self, version: PlanVersion, params: Any, id: str | None) -> NewInstance:
         instance_id = _check_id(id) if id is not None else secrets.token_hex(8)
         text = _json_text({} if params is None else params,
                           limit=self._engine.limits.max_payload_bytes, what="params")
@@ -156,7 +150,7 @@ class AgentScope:
                      id: str | None = None) -> Instance:
         """Start an instance of ``plan`` (a name, meaning its latest version, or a hash)."""
         self._engine.check_open()
-        new = await self._new(plan, params, id)
+        new = self._new(await self._resolve(_plan_ref(plan)), params, id)
         await self._engine.store.create_instances([new])
         self._engine.notify()
         return Instance(self, new.id)
@@ -175,9 +169,13 @@ class AgentScope:
             if not isinstance(item, Mapping) or "plan" not in item or set(item) - _BATCH_KEYS:
                 raise UsageError(f"create_batch item {index} must be a dict with 'plan' and "
                                  f"optionally 'params' and 'id'; got {item!r:.200}")
-        resolved: dict[Any, PlanVersion] = {}
-        news = [await self._new(item["plan"], item.get("params"), item.get("id"),
-                                resolved=resolved) for item in items]
+        versions: dict[str, PlanVersion] = {}  # each plan resolved once, consistently
+        news = []
+        for item in items:
+            ref = _plan_ref(item["plan"])
+            if ref not in versions:
+                versions[ref] = await self._resolve(ref)
+            news.append(self._new(versions[ref], item.get("params"), item.get("id")))
         ids = [n.id for n in news]
         if len(set(ids)) != len(ids):
             raise UsageError("create_batch got the same id twice")
@@ -245,7 +243,9 @@ class Instance:
 
     async def status(self) -> InstanceStatus:
         """Status, output or error, plan version, and the steps recorded so far."""
-        record = await self._record()
+        return await self._status_of(await self._record())
+
+    async def _status_of(self, record: Any) -> InstanceStatus:
         steps, _, _ = await self._scope._engine.store.history(record.pk)
         return InstanceStatus.from_record(record, steps)
 
@@ -315,6 +315,6 @@ class Instance:
                 changed = engine.watch(self._scope.agent_id, self.id)
                 record = await self._record()  # cheap; the steps only once it is done
                 if record.status in TERMINAL_STATUSES:
-                    return await self.status()
+                    return await self._status_of(record)
                 with anyio.move_on_after(0.25 if not engine.worker else 2.0):
                     await changed.wait()

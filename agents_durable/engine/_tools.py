@@ -18,9 +18,9 @@ from typing import Any
 
 import anyio.to_thread
 
+from agents_durable.engine._json import encode_json
 from agents_durable.errors import NonRetryableError, ToolError, ToolNotFound, UsageError
 from agents_durable.plans._guards import facade, plan_error
-from agents_durable.plans._sizes import rendered_size
 
 __all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step"]
 
@@ -94,17 +94,8 @@ def _signature(fn: Callable[..., Any]) -> str:
 
 def copy_json(value: Any, *, limit: int, what: str) -> Any:
     """A deep copy of JSON data, or ``ToolError`` naming what is wrong with it."""
-    if rendered_size(value, 2 * limit) > 2 * limit:  # measured before anything is built
-        raise ToolError(f"{what} would be more than {2 * limit:,} characters when turned into "
-                        f"text (JSON); the limit is {limit:,}")
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ToolError(f"{what} must be JSON data (dict, list, str, int, float, bool, "
-                        f"None): {exc}") from None
-    if len(text) > limit:
-        raise ToolError(f"{what} is {len(text):,} bytes of JSON; the limit is {limit:,}")
-    return json.loads(text)
+    return json.loads(encode_json(value, limit=limit, what=what, not_json=ToolError,
+                                  too_large=ToolError))
 
 
 class ToolBinding:
