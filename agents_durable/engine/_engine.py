@@ -121,26 +121,24 @@ class Engine:
         """
         if self._runner is not None or self._open:
             raise UsageError("this engine is already open")
-        ready = anyio.Event()
-        self._closing = anyio.Event()
-        failure: list[BaseException] = []
+        ready, closing = anyio.Event(), anyio.Event()
+        self._closing, self._runner_failure = closing, []
 
         async def hold_open() -> None:
             try:
                 async with self:
                     ready.set()
-                    await self._closing.wait()  # type: ignore[union-attr]
+                    await closing.wait()
             except BaseException as error:  # reported to start() or aclose()
-                failure.append(error)
+                self._runner_failure.append(error)
             finally:
                 ready.set()
 
         self._runner = asyncio.get_running_loop().create_task(hold_open())
-        self._runner_failure = failure
         await ready.wait()
-        if failure:
+        if self._runner_failure:
             self._runner = None
-            raise failure[0]
+            raise self._runner_failure[0]
         return self
 
     async def aclose(self) -> None:
@@ -251,7 +249,7 @@ class Engine:
             if free > 0:
                 claimed = await self.store.claim_due(self.clock.now(), free)
                 journals: dict[int, Journal] = {}
-                if len(claimed) > 1:  # one read for the whole claim instead of one each
+                if claimed:  # one read for the whole claim instead of one per activation
                     try:
                         journals = await self.store.load_journals([r.pk for r in claimed])
                     except Exception:  # a bad row: each activation loads (and fails) alone

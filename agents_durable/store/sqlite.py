@@ -315,7 +315,7 @@ class SQLiteStore:
         return float(row[0]) if row and row[0] is not None else None
 
     async def load_journal(self, pk: int) -> Journal:
-        return await self._call(_load_journal, pk)
+        return (await self._call(_load_journals, [pk]))[pk]
 
     async def load_journals(self, pks: Sequence[int]) -> dict[int, Journal]:
         return await self._call(_load_journals, list(pks))
@@ -483,19 +483,6 @@ def _claim_due(conn: sqlite3.Connection, now: float, limit: int) -> list[Any]:
             "SELECT pk FROM instances WHERE wake_at <= ? "
             "AND status IN ('queued', 'waiting') ORDER BY wake_at LIMIT ?) "
             f"RETURNING {_INSTANCE_COLUMNS}", (now, now, limit)).fetchall()
-
-
-def _load_journal(conn: sqlite3.Connection, pk: int) -> Journal:
-    journal = Journal()
-    for row in conn.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE instance_pk = ?", (pk,)):
-        record = StepRecord(*row)
-        journal.steps[record.seq] = record
-    journal.events = [EventRecord(*row) for row in conn.execute(
-        "SELECT seq, type, payload, created_at, consumed_by FROM events "
-        "WHERE instance_pk = ? AND consumed_by IS NULL ORDER BY seq", (pk,))]
-    last = _one(conn, "SELECT MAX(seq) FROM events WHERE instance_pk = ?", (pk,))
-    journal.last_event_seq = int(last[0]) if last and last[0] is not None else 0
-    return journal
 
 
 def _run_batch(conn: sqlite3.Connection,
