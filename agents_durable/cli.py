@@ -285,22 +285,6 @@ async def _worker(args: argparse.Namespace) -> int:
 
 # -- demo -----------------------------------------------------------------------------------
 
-DEMO_PLAN = '''"""Follow up on an order until the customer confirms delivery."""
-
-
-async def run(event, step):
-    order = await step.do("load order", lambda: tools.orders.get(event.payload["order_id"]))
-    await step.sleep("let the courier work", "2 days")
-    try:
-        reply = await step.wait_for_event("customer reply", type="delivery-confirmed",
-                                          timeout="5 days")
-    except EventTimeout:
-        await step.do("escalate", lambda: tools.tickets.open(order["id"], "no confirmation"))
-        return {"order": order["id"], "confirmed": False}
-    return {"order": order["id"], "confirmed": True, "note": reply["payload"].get("note")}
-'''
-
-
 def _get_order(order_id: int) -> dict[str, Any]:
     """Look up an order by id."""
     return {"id": order_id, "item": "espresso machine", "customer": "ada@example.com"}
@@ -318,13 +302,16 @@ def _builtin_tools(registry: Any) -> list[str]:
 
 
 def _demo_setup(spec: str | None) -> tuple[str | None, str]:
-    """The tools spec and plan source the demo uses: the repository gallery when present."""
+    """The tools spec and plan source the demo uses.
+
+    The plan is the gallery's ``order_followup.py`` as the package ships it (a test keeps
+    the shipped copy identical); the tools are the gallery's when run from the repository.
+    """
+    from agents_durable.agents import example_plan_source
+
     if spec is None and Path(GALLERY_TOOLS.partition(":")[0]).is_file():
         spec = GALLERY_TOOLS
-    plan_file = Path("plans/order_followup.py")
-    source = plan_file.read_text(encoding="utf-8") if spec and plan_file.is_file() \
-        else DEMO_PLAN
-    return spec, source
+    return spec, example_plan_source("order_followup")
 
 
 async def _demo(args: argparse.Namespace) -> int:
