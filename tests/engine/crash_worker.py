@@ -100,7 +100,7 @@ def make_tools(side_log: str | os.PathLike[str], *,
 
     def hang(key: str, attempt: int) -> None:
         note(key, attempt)
-        time.sleep(3600)
+        time.sleep(3600)  # hangs on purpose: the test SIGKILLs the worker while it runs
 
     return {"work": work, "hang": hang}
 
