@@ -45,6 +45,7 @@ from agents_durable.errors import (
     StoreError,
     ToolError,
     ToolNotFound,
+    ToolUsageError,
     UsageError,
 )
 from agents_durable.plans import (
@@ -97,6 +98,7 @@ __all__ = [
     "StoreError",
     "ToolError",
     "ToolNotFound",
+    "ToolUsageError",
     "UsageError",
     "compile_plan",
     "testing",

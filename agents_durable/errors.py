@@ -11,6 +11,8 @@ The tree is split by who can act on the error::
     │   ├── BudgetExceeded                fuel, size, recursion or CPU budget of a plan ran out
     │   ├── LimitExceeded                 a SPEC limit: payload/result size, steps, sleep length
     │   ├── ToolError                     a tool call failed or was used outside a step
+    │   │   └── ToolUsageError            the plan misused a tool (not granted, outside a
+    │   │                                 step, non-JSON arguments): never retried
     │   ├── PlanRuntimeError              the plan raised, returned non-JSON, or misused the API
     │   └── QuarantinedError              the instance was in flight during two engine crashes
     ├── UsageError                        the host developer called the API wrongly
@@ -70,6 +72,7 @@ __all__ = [
     "StoreError",
     "ToolError",
     "ToolNotFound",
+    "ToolUsageError",
     "UsageError",
 ]
 
@@ -115,6 +118,11 @@ class LimitExceeded(RunError):
 
 class ToolError(RunError):
     """A tool call failed, returned non-JSON data, or was made outside a step callback."""
+
+
+class ToolUsageError(ToolError):
+    """The plan used a tool wrongly: not granted, called outside a step callback, with
+    arguments that are not JSON, or awaited twice. Retrying cannot help, so it is not."""
 
 
 class PlanRuntimeError(RunError):

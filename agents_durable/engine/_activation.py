@@ -1,12 +1,19 @@
 """One activation: a replay of ``run(event, step)`` against the instance's journal.
 
-Step identity is ``(kind, name, occurrence)`` and its position ``seq`` is assigned when the
-plan *creates* the step call, so the same code makes the same sequence on every replay.
-A recorded step returns its stored outcome; a new step executes, and its outcome is
-committed before the plan sees it. When the plan reaches a sleep that is not due, an event
-wait with nothing buffered, or a retry delay, the activation persists the wake-up
-condition and raises ``Suspend``: the coroutine unwinds (any ``finally`` in the plan that
-starts a step just suspends again) and nothing of the instance stays in memory.
+A step's identity is its scope (the ``step.gather`` branch it runs in, see ``_scopes``), its
+position in that scope, and its kind, name and occurrence, so the same code makes the same
+steps on every replay however gather branches interleave. A recorded step returns its
+stored outcome; a new step executes, and its outcome is committed before the plan sees it.
+When the plan reaches a sleep that is not due, an event wait with nothing buffered, or a
+retry delay, the activation persists the wake-up condition and raises ``Suspend``: the
+coroutine unwinds and nothing of the instance stays in memory.
+
+Once the activation has decided how it ends (a budget or limit tripped, a suspension, a
+divergence), that decision is a fact, not an exception the plan may defeat: ``return``
+inside ``finally`` can swallow the signal in flight, so every later tick of plan code, step
+creation and step await raises it again, and the end of ``run`` is judged by the decision,
+not by what the coroutine returned. No engine signal raised in any task of the activation
+(a step callback, a gather branch) ever leaves ``run()``.
 """
 
 from __future__ import annotations
@@ -21,13 +28,30 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
 from agents_durable._signals import EngineSignal, Fatal, Suspend
 from agents_durable.engine._durations import parse_duration, parse_instant
-from agents_durable.engine._facades import Event, Step, StepCall, StepContext
+from agents_durable.engine._facades import (
+    Event,
+    Step,
+    StepCall,
+    StepContext,
+    StepFunction,
+    StepFunctionCall,
+)
 from agents_durable.engine._json import encode_json
+from agents_durable.engine._locations import locate
+from agents_durable.engine._retries import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    retry_delay,
+    step_config,
+)
+from agents_durable.engine._scopes import Scope, current_scope, idempotency_key
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
+    AgentsDurableError,
     CorruptRecord,
     EventTimeout,
     LimitExceeded,
@@ -35,59 +59,59 @@ from agents_durable.errors import (
     NonRetryableError,
     PlanRuntimeError,
     StepFailed,
+    ToolUsageError,
 )
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture
 from agents_durable.plans._compile import CompiledPlan, instantiate
-from agents_durable.plans._guards import facade
+from agents_durable.plans._guards import PlanAccessError, facade
 from agents_durable.plans._sizes import rendered_size
 from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
 
-__all__ = ["Activation", "error_json"]
+__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "Activation", "error_json", "retry_delay"]
 
-_BACKOFFS = ("constant", "linear", "exponential")
-_RETRY_KEYS = frozenset({"limit", "delay", "backoff"})
-DEFAULT_RETRIES = {"limit": 5, "delay": 10.0, "backoff": "exponential"}
-DEFAULT_TIMEOUT = 600.0
+#: Errors a step callback raises that come from the plan's own code, not from a tool: they
+#: would fail the same way on every attempt, so the step fails at once instead of retrying.
+_DETERMINISTIC = (PlanRuntimeError, PlanAccessError, ToolUsageError, NameError)
+_STEP_STATES = frozenset({"done", "failed", "waiting", "retrying"})
 
 
-def error_json(error: BaseException, step: str | None = None) -> str:
-    """The ``{name, message, step}`` form an instance's error is stored in."""
+def error_json(error: BaseException, step: str | None = None,
+               location: tuple[int, str] | None = None) -> str:
+    """The ``{name, message, step[, line, source]}`` form an instance's error is stored in."""
     name = type(error).__name__
-    step = getattr(error, "step", None) if isinstance(getattr(error, "step", None), str) else step
-    return json.dumps({"name": name, "message": str(error), "step": step})
-
-
-def retry_delay(config: dict[str, Any], attempt: int) -> float:
-    """Delay after failed attempt ``attempt`` (1-based), per SPEC 2.2."""
-    delay = float(config["delay"])
-    backoff: str = config["backoff"]
-    if backoff == "exponential":
-        return delay * 2.0 ** (attempt - 1)
-    if backoff == "linear":
-        return delay * attempt
-    return delay
+    own = getattr(error, "step", None)
+    step = own if isinstance(own, str) else step
+    stored: dict[str, Any] = {"name": name, "message": _describe(error), "step": step}
+    if location is not None:
+        stored["line"], stored["source"] = location
+    return json.dumps(stored)
 
 
 @facade()
 class Gather:
     """The awaitable ``step.gather(...)`` returns."""
 
-    __slots__ = ("_activation", "_calls")
+    __slots__ = ("_activation", "_calls", "_scopes")
     plan_name = "gather"
 
-    def __init__(self, activation: Activation, calls: Sequence[Any]) -> None:
+    def __init__(self, activation: Activation, calls: Sequence[Any],
+                 scopes: list[Scope | None]) -> None:
         self._activation = activation
         self._calls = calls
+        self._scopes = scopes
 
     def __await__(self) -> Any:
         activation = self._activation
-        result = yield from activation.run_gather(self._calls).__await__()
+        result = yield from activation.run_gather(self._calls, self._scopes).__await__()
         activation.budget.resume()
         return result
+
+    def __repr__(self) -> str:
+        return "<gather>"
 
 
 class Activation:
@@ -103,19 +127,30 @@ class Activation:
         self.store = engine.store
         self.clock = engine.clock
         self.grants = grants
-        self.seq = 0
-        self.occurrences: dict[tuple[str, str], int] = {}
-        self.last_recorded = max(journal.steps) if journal.steps else -1
+        self.root = Scope(self)
+        steps = journal.steps
+        #: Journals recorded before branch scopes replay by creation order (``_scopes``).
+        self.legacy = any(r.position is None for r in steps.values())
+        self.recorded: dict[tuple[str, int], StepRecord] = (
+            {("", seq): r for seq, r in steps.items()} if self.legacy
+            else {(r.scope, r.position or 0): r for r in steps.values()})
+        self.next_seq = max(steps) + 1 if steps else 0
+        self.calls = 0
+        self.replayed = 0
         policy = plan.policy
         self.budget = Budget(fuel=policy.fuel, max_depth=policy.max_depth,
                              max_slice_seconds=policy.max_slice_seconds)
         self.printer = PrintCapture(policy.max_print_bytes)
-        self.printer.enabled = self.last_recorded < 0
+        self.printer.enabled = not steps
         self.events = list(journal.events)
         self.wakes: list[float] = []
         self.suspending = False
+        #: The engine-detected failure that ends this activation, once there is one.
+        self.failure: AgentsDurableError | None = None
         self.control: str | None = None
         self.unawaited: dict[int, StepCall] = {}
+        #: ``@step.do`` functions by their function name, for injecting results by name.
+        self.step_functions: dict[str, StepFunction] = {}
         self.last_step: str | None = None
         #: ``time.monotonic()`` when the step callback in flight started awaiting host
         #: code, else None. A fake clock treats an activation stuck there for a while as
@@ -125,6 +160,14 @@ class Activation:
     # -- driving the plan ---------------------------------------------------------------------
 
     async def run(self) -> Finish:
+        try:
+            return await self._drive()
+        except BaseException as error:  # nothing raised by plan code leaves the activation
+            if _is_cancellation(error):
+                raise
+            return self._ended_by(error)
+
+    async def _drive(self) -> Finish:
         record = self.record
         try:
             binding = ToolBinding(self.engine.tools, self.grants, owner=self,
@@ -140,34 +183,74 @@ class Activation:
             if not inspect.iscoroutine(coroutine):
                 raise PlanRuntimeError("`run` must be an `async def` function")
             output = await coroutine
-            if self.unawaited:
-                first = self.unawaited[min(self.unawaited)]
-                raise PlanRuntimeError(
-                    f"step {first._name!r} was started but never awaited; write "
-                    f"`await step.{first._kind}(...)`")
+        except BaseException as error:
+            if _is_cancellation(error) and self._decided() is None:
+                raise
+            return self._ended_by(error)
+        # The plan returned normally; if it had been told to stop (a `return` in a
+        # `finally` swallowed the signal), the decision stands, not the return value.
+        await anyio.lowlevel.checkpoint()  # a shutdown swallowed the same way is re-raised
+        decided = self._decided()
+        if decided is not None:
+            return self._ended_by(decided)
+        if self.unawaited:
+            first = self.unawaited[min(self.unawaited)]
+            return self._errored(PlanRuntimeError(
+                f"step {first._name!r} was started but never awaited; write "
+                f"`await step.{first._kind}(...)`"))
+        try:
             text = self._encode(output, what="the output of run()")
-            return Finish("complete", output=text, logs=self._logs())
-        except Suspend:
+        except BaseException as error:
+            return self._ended_by(error)
+        return Finish("complete", output=text, logs=self._logs())
+
+    def _decided(self) -> BaseException | None:
+        """The signal this activation already decided to end with, if any (first wins)."""
+        if self.budget.tripped is not None:
+            return Fatal(self.budget.tripped)
+        if self.failure is not None:
+            return Fatal(self.failure)
+        if self.suspending:
+            return Suspend()
+        return None
+
+    def _ended_by(self, error: BaseException) -> Finish:
+        """The end of the activation for ``error``, which may be any exception or group."""
+        decided = self._decided()
+        if decided is not None:
+            error = decided
+        leaves = _leaves(error)
+        fatal = next((e for e in leaves if isinstance(e, Fatal)), None)
+        if fatal is not None:
+            return self._errored(fatal.error, raised=fatal)
+        if any(isinstance(e, Suspend) for e in leaves):
             wake = min(self.wakes) if self.wakes else None
             if self.control is not None:
                 wake = self.clock.now()
             return Finish("waiting", wake_at=wake, logs=self._logs(),
                           last_event_seq=self.journal.last_event_seq)
-        except Fatal as fatal:
-            return self._errored(fatal.error)
-        except Exception as error:
-            return self._errored(error)
+        plain = next((e for e in leaves if isinstance(e, Exception)), None)
+        if plain is not None:
+            return self._errored(plain)
+        other = leaves[0] if leaves else error
+        # SystemExit, KeyboardInterrupt, GeneratorExit from plan code: never the engine's.
+        return self._errored(PlanRuntimeError(
+            f"the plan raised {type(other).__name__}, which plans may not raise"), raised=other)
 
     def _params(self) -> Any:
         try:
             return json.loads(self.record.params)
         except ValueError as exc:  # the row was damaged outside the engine
-            raise CorruptRecord(f"the stored params of instance {self.record.id!r} are not "
-                                f"valid JSON ({exc}); the instance cannot run. Restore the "
-                                "row from a backup, or create a new instance") from None
+            raise self.fail(CorruptRecord(
+                f"the stored params of instance {self.record.id!r} are not valid JSON "
+                f"({exc}); the instance cannot run. Restore the row from a backup, or "
+                "create a new instance")) from None
 
-    def _errored(self, error: BaseException) -> Finish:
-        return Finish("errored", error=error_json(error, self.last_step), logs=self._logs())
+    def _errored(self, error: BaseException, *, raised: BaseException | None = None) -> Finish:
+        """An errored end; ``raised`` is what carried ``error`` (for the plan line)."""
+        located = locate(raised or error, self.plan)
+        return Finish("errored", error=error_json(error, self.last_step, located),
+                      logs=self._logs())
 
     def _logs(self) -> tuple[str, ...]:
         lines = self.printer.lines
@@ -176,106 +259,150 @@ class Activation:
                              f"activation is capped at {self.printer.limit} characters]"]
         return tuple(lines)
 
+    def fail(self, error: AgentsDurableError) -> BaseException:
+        """Decide that the instance fails with ``error``; returns the signal to raise.
+
+        The first decision wins: after a suspension or a budget trip, it is that one.
+        """
+        decided = self._decided()
+        if decided is not None:
+            return decided
+        self.failure = error
+        self.budget.halt(lambda: Fatal(error))
+        return Fatal(error)
+
     def _encode(self, value: Any, *, what: str) -> str:
         return encode_json(value, limit=self.limits.max_result_bytes, what=what,
                            not_json=PlanRuntimeError,
-                           too_large=lambda message: Fatal(LimitExceeded(message)))
+                           too_large=lambda message: self.fail(LimitExceeded(message)))
+
+    def _check_alive(self) -> None:
+        """Raise the decided signal again: after it, the plan can change nothing."""
+        decided = self._decided()
+        if decided is not None:
+            raise decided
+        if self._scope().suspended:
+            raise Suspend()
 
     # -- creating step calls --------------------------------------------------------------------
 
+    def _scope(self) -> Scope:
+        scope = current_scope.get()
+        if self.legacy or scope is None or scope.owner is not self:
+            return self.root
+        return scope
+
     def new_call(self, kind: str, name: Any, args: tuple[Any, ...]) -> StepCall:
+        self._check_alive()
         if current_step.get() is not None:
             raise PlanRuntimeError(f"step.{kind}() was called inside a step callback; steps "
                                    "cannot be nested. Call it from run() or a helper instead")
         if not isinstance(name, str) or not name or len(name) > 256 or any(
                 ord(c) < 32 or ord(c) == 127 for c in name):
-            raise PlanRuntimeError(f"step name {name!r} must be a non-empty string of at most "
-                                   "256 characters without control characters")
-        key = (kind, name)
-        occurrence = self.occurrences.get(key, 0) + 1
-        self.occurrences[key] = occurrence
-        seq = self.seq
-        self.seq += 1
-        if seq >= self.limits.max_steps:
-            raise Fatal(LimitExceeded(f"the instance reached {self.limits.max_steps:,} steps; "
-                                      "split the work across instances"))
-        recorded = self.journal.steps.get(seq)
+            raise PlanRuntimeError(f"step name {_shown(name)} must be a non-empty string of "
+                                   "at most 256 characters without control characters")
+        scope = self._scope()
+        position, occurrence = scope.next_position(kind, name)
+        if self.calls >= self.limits.max_steps:
+            raise self.fail(LimitExceeded(
+                f"the instance reached {self.limits.max_steps:,} steps; split the work "
+                "across instances"))
+        recorded = self.recorded.get((scope.path, position))
         if recorded is not None and (recorded.kind, recorded.name,
-                                     recorded.occurrence) != (*key, occurrence):
-            raise Fatal(NondeterminismError(
-                f"replay diverged at step #{seq}: the journal recorded "
+                                     recorded.occurrence) != (kind, name, occurrence):
+            where = f" in gather branch {scope.path[:-1]}" if scope.path else ""
+            raise self.fail(NondeterminismError(
+                f"replay diverged at step #{position}{where}: the journal recorded "
                 f"{recorded.kind} {recorded.name!r} (occurrence {recorded.occurrence}) but the "
                 f"plan now asks for {kind} {name!r} (occurrence {occurrence}). Plans must make "
                 "the same step calls in the same order on every run: read time, randomness "
                 "and ids only through step.now(), step.random() and step.uuid()"))
-        call = StepCall(self, kind, name, occurrence, seq, args)
-        self.unawaited[seq] = call
+        if recorded is not None and recorded.state not in _STEP_STATES:
+            raise self.fail(CorruptRecord(
+                f"journal row {recorded.seq} of instance {self.record.id!r} has an unknown "
+                f"state {recorded.state[:40]!r} (column steps.state); the step is not run "
+                "again"))
+        call_id = self.calls
+        self.calls += 1
+        call = StepCall(self, kind, name, occurrence, call_id, scope.path, position, args,
+                        recorded)
+        self.unawaited[call_id] = call
         return call
 
     def step_config(self, retries: Any, timeout: Any) -> dict[str, Any]:
-        config = dict(DEFAULT_RETRIES)
-        if retries is not None:
-            if not isinstance(retries, dict):
-                raise PlanRuntimeError("retries must be a dict like {'limit': 3, 'delay': "
-                                       "'5 seconds', 'backoff': 'exponential'}")
-            unknown = sorted(set(map(str, retries)) - _RETRY_KEYS)
-            if unknown:
-                raise PlanRuntimeError(f"unknown retries option(s) {unknown}; use limit, "
-                                       "delay and backoff")
-            if "limit" in retries:
-                limit = retries["limit"]
-                if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-                    raise PlanRuntimeError("retries['limit'] must be an int >= 0")
-                config["limit"] = limit
-            if "delay" in retries:
-                config["delay"] = parse_duration(retries["delay"], what="retries['delay']")
-            if "backoff" in retries:
-                if retries["backoff"] not in _BACKOFFS:
-                    raise PlanRuntimeError("retries['backoff'] must be 'constant', 'linear' "
-                                           "or 'exponential'")
-                config["backoff"] = retries["backoff"]
-        config["timeout"] = (DEFAULT_TIMEOUT if timeout is None
-                             else parse_duration(timeout, what="timeout"))
-        return config
+        return step_config(retries, timeout)
 
     def gather(self, calls: Sequence[Any]) -> Gather:
+        self._check_alive()
+        if current_step.get() is not None:
+            raise PlanRuntimeError("step.gather() was called inside a step callback; steps "
+                                   "cannot be nested. Call it from run() or a helper instead")
+        limit = self.plan.policy.max_sequence_length
+        if len(calls) > min(limit, self.limits.max_steps):
+            raise PlanRuntimeError(f"step.gather() of {len(calls):,} awaitables; the most is "
+                                   f"{min(limit, self.limits.max_steps):,}")
         for call in calls:
-            if not isinstance(call, StepCall) and not inspect.iscoroutine(call):
+            if not isinstance(call, (StepCall, StepFunctionCall)) and not (
+                    inspect.iscoroutine(call)):
                 raise PlanRuntimeError("step.gather() takes step calls such as "
                                        "step.do(...) or calls of your async functions")
-        return Gather(self, calls)
+        scope = self._scope()
+        ordinal = scope.gathers
+        scope.gathers += 1
+        scopes: list[Scope | None] = [
+            None if isinstance(call, StepCall) else scope.branch(ordinal, index)
+            for index, call in enumerate(calls)]
+        return Gather(self, calls, scopes)
 
     # -- executing ------------------------------------------------------------------------------
 
     async def execute(self, call: StepCall) -> Any:
-        self.unawaited.pop(call._seq, None)
-        if self.suspending or self.control is not None:
+        self.unawaited.pop(call._id, None)
+        self._check_alive()
+        if current_step.get() is not None:
+            raise PlanRuntimeError(f"step {call._name!r} was awaited inside a step callback; "
+                                   "steps cannot be nested. Await it in run() or a helper")
+        if self.control is not None:
             self.suspending = True
             raise Suspend()
         self.last_step = call._name
-        recorded = self.journal.steps.get(call._seq)
+        recorded = call._record
         handler = getattr(self, f"_run_{call._kind}")
         try:
             return await handler(call, recorded)
         finally:
             # Past the last recorded step, the plan runs for the first time: capture its
             # prints, also in an ``except`` branch after a recorded failure.
-            if call._seq >= self.last_recorded:
+            if recorded is not None:
+                self.replayed += 1
+            if recorded is None or self.replayed >= len(self.recorded):
                 self.printer.enabled = True
 
     def _suspend(self, wake_at: float | None) -> Suspend:
+        """Decide that the current strand waits; the activation ends once the root does."""
         if wake_at is not None:
             self.wakes.append(wake_at)
-        self.suspending = True
+        scope = self._scope()
+        scope.suspended = True
+        if scope is self.root and self._decided() is None:
+            self.suspending = True
+            self.budget.halt(Suspend)
         return Suspend()
 
     async def _save(self, record: StepRecord, consume_event: int | None = None) -> None:
+        self._check_alive()
         await self.store.record_step(self.record.pk, record, consume_event=consume_event)
         self.journal.steps[record.seq] = record
 
     def _new_record(self, call: StepCall, state: str, **fields: Any) -> StepRecord:
-        return StepRecord(seq=call._seq, kind=call._kind, name=call._name,
-                          occurrence=call._occurrence, state=state, **fields)
+        seq = self.next_seq
+        self.next_seq += 1
+        record = StepRecord(seq=seq, kind=call._kind, name=call._name,
+                            occurrence=call._occurrence, state=state,
+                            scope=call._scope, position=None if self.legacy else call._position,
+                            **fields)
+        call._record = record
+        return record
 
     def _decode(self, text: str | None, default: Any = None) -> Any:
         """A journal field, or ``Fatal(CorruptRecord)``: a plan must never see the error."""
@@ -284,9 +411,13 @@ class Activation:
         try:
             return json.loads(text)
         except (ValueError, TypeError) as exc:
-            raise Fatal(CorruptRecord(
+            raise self.fail(CorruptRecord(
                 f"a journal row of instance {self.record.id!r} could not be decoded "
                 f"({exc}); the instance cannot be replayed")) from None
+
+    def _key(self, call: StepCall) -> str:
+        return idempotency_key(self.record.agent_id, self.record.id, call._scope, call._name,
+                               call._occurrence)
 
     async def _run_do(self, call: StepCall, recorded: StepRecord | None) -> Any:
         fn, config = call._args
@@ -299,6 +430,10 @@ class Activation:
             if recorded.state == "failed":
                 raise _step_failed(self._decode(recorded.error, {}), call._name)
             config = self._decode(recorded.config) or config
+            if not isinstance(config, dict) or "limit" not in config:
+                raise self.fail(CorruptRecord(
+                    f"the recorded config of step {call._name!r} of instance "
+                    f"{self.record.id!r} is damaged (column steps.config)"))
             attempts = self._decode(recorded.detail, [])
             if recorded.wake_at is not None and recorded.wake_at > now:
                 raise self._suspend(recorded.wake_at)
@@ -306,57 +441,79 @@ class Activation:
         if not callable(fn):
             raise PlanRuntimeError(f"step.do({call._name!r}, fn): fn must be a function or "
                                    "lambda, not a value")
-        wants_context = _arity(fn) >= 1
+        wants_context = _wants_context(fn)
+        first_started = attempts[0]["started"] if attempts else None
         while True:
+            await anyio.lowlevel.checkpoint()  # immediate retries stay cancellable
             started = self.clock.now()
-            context = StepContext(self, call._name, call._occurrence, attempt,
-                                  f"{self.record.id}/{call._name}/{call._occurrence}")
+            first_started = started if first_started is None else first_started
+            context = StepContext(self, call._name, call._occurrence, attempt, self._key(call))
             try:
-                value = await self._attempt(fn, context, wants_context, config["timeout"])
+                value = await self._attempt(fn, (context,) if wants_context else (), {},
+                                            context, config["timeout"])
                 text = self._encode(value, what=f"the result of step {call._name!r}")
             except Exception as error:
                 ended = self.clock.now()
                 message = _describe(error)
-                attempts.append({"attempt": attempt, "started": started, "ended": ended,
-                                 "error": f"{type(error).__name__}: {message}"})
-                final = (isinstance(error, (NonRetryableError, PlanRuntimeError))
+                entry: dict[str, Any] = {"attempt": attempt, "started": started,
+                                         "ended": ended,
+                                         "error": f"{type(error).__name__}: {message}"}
+                location = locate(error, self.plan)
+                if location is not None:  # the plan line in the callback that raised
+                    entry["line"], entry["source"] = location
+                attempts.append(entry)
+                final = (isinstance(error, (NonRetryableError, *_DETERMINISTIC))
                          or attempt > config["limit"])
                 if final:
                     failure = StepFailed(call._name, type(error).__name__, message, attempt)
                     await self._save(self._new_record(
                         call, "failed", error=json.dumps(failure.to_json()),
                         config=json.dumps(config), attempts=attempt,
-                        started_at=attempts[0]["started"], ended_at=ended,
+                        started_at=first_started, ended_at=ended,
                         detail=json.dumps(attempts)))
                     raise failure from None
                 delay = retry_delay(config, attempt)
                 wake = ended + delay
-                await self._save(self._new_record(
-                    call, "retrying", error=json.dumps({"cause": type(error).__name__,
-                                                        "message": message}),
-                    config=json.dumps(config), attempts=attempt,
-                    started_at=attempts[0]["started"], wake_at=wake,
-                    detail=json.dumps(attempts)))
+                await self._save(self._retrying(call, recorded, json.dumps(
+                    {"cause": type(error).__name__, "message": message}), config, attempt,
+                    first_started, wake, attempts))
+                recorded = call._record
                 if delay > 0:
                     raise self._suspend(wake) from None
                 attempt += 1
                 continue
             ended = self.clock.now()
             attempts.append({"attempt": attempt, "started": started, "ended": ended})
-            await self._save(self._new_record(
-                call, "done", result=text, config=json.dumps(config), attempts=attempt,
-                started_at=attempts[0]["started"], ended_at=ended,
-                detail=json.dumps(attempts)))
+            await self._save(self._finished(call, recorded, text, config, attempt,
+                                            first_started, ended, attempts))
             return json.loads(text)
 
-    async def _attempt(self, fn: Any, context: StepContext, wants_context: bool,
-                       timeout: float) -> Any:
+    def _retrying(self, call: StepCall, recorded: StepRecord | None, error: str,
+                  config: dict[str, Any], attempt: int, started: float, wake: float,
+                  attempts: list[dict[str, Any]]) -> StepRecord:
+        fields = dict(error=error, config=json.dumps(config), attempts=attempt,
+                      started_at=started, wake_at=wake, detail=json.dumps(attempts))
+        if recorded is not None:
+            return _updated(recorded, "retrying", **fields)
+        return self._new_record(call, "retrying", **fields)
+
+    def _finished(self, call: StepCall, recorded: StepRecord | None, text: str,
+                  config: dict[str, Any], attempt: int, started: float, ended: float,
+                  attempts: list[dict[str, Any]]) -> StepRecord:
+        fields = dict(result=text, config=json.dumps(config), attempts=attempt,
+                      started_at=started, ended_at=ended, detail=json.dumps(attempts))
+        if recorded is not None:
+            return _updated(recorded, "done", **fields, error=None, wake_at=None)
+        return self._new_record(call, "done", **fields)
+
+    async def _attempt(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       context: StepContext, timeout: float) -> Any:
         token = current_step.set(context)
         try:
-            value = fn(context) if wants_context else fn()
+            value = fn(*args, **kwargs)
             if not inspect.isawaitable(value):
                 return value
-            if isinstance(value, (StepCall, Gather)):
+            if isinstance(value, (StepCall, Gather, StepFunctionCall)):
                 raise PlanRuntimeError("a step callback returned a step call; steps cannot "
                                        "be nested")
             self.awaiting_host_since = time.monotonic()
@@ -377,13 +534,18 @@ class Activation:
             timed_out = True
             scope.cancel()
 
-        failure: Exception | None = None
+        failure: BaseException | None = None
         async with anyio.create_task_group() as group:
             group.start_soon(watchdog, group.cancel_scope)
             try:
                 result = await awaitable
-            except Exception as error:  # re-raised below, not wrapped in an ExceptionGroup
-                failure = error
+            except BaseException as error:  # re-raised below, never as an ExceptionGroup
+                if _is_cancellation(error) and timed_out:
+                    pass
+                elif _is_cancellation(error):
+                    raise
+                else:
+                    failure = error
             finally:
                 group.cancel_scope.cancel()
         if failure is not None:
@@ -391,6 +553,57 @@ class Activation:
         if timed_out:
             raise TimeoutError(f"the attempt did not finish within {timeout:g} seconds")
         return result
+
+    async def run_step_function(self, function: StepFunction, args: tuple[Any, ...],
+                                kwargs: dict[str, Any]) -> Any:
+        """Run one call of a ``@step.do`` function: resolve its injected parameters, then
+        make the step call (in the caller's scope, so it replays like any other step)."""
+        fn = function._fn
+        injected = await self._inject(function, fn, args, kwargs)
+        context_param = "ctx" in injected
+
+        def body(*context: Any) -> Any:
+            extra = dict(injected)
+            if context_param:
+                extra["ctx"] = context[0]
+            return fn(*args, **kwargs, **extra)
+
+        call = self.new_call("do", function._name, (_WithContext(body, context_param),
+                                                    function._config))
+        result = await call
+        function._result = (result,)
+        return result
+
+    async def _inject(self, function: StepFunction, fn: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parameters = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return {}
+        injected: dict[str, Any] = {}
+        positional = len(args)
+        for index, parameter in enumerate(parameters):
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            if index < positional and parameter.kind != parameter.KEYWORD_ONLY:
+                continue
+            if parameter.name in kwargs:
+                continue
+            if parameter.name == "ctx":
+                injected["ctx"] = None  # filled with the context at each attempt
+                continue
+            dependency = self.step_functions.get(parameter.name)
+            if dependency is not None and dependency is not function:
+                if dependency._result is None:
+                    await dependency()
+                assert dependency._result is not None
+                injected[parameter.name] = dependency._result[0]
+            elif parameter.default is parameter.empty:
+                raise PlanRuntimeError(
+                    f"step function {function._name!r} needs {parameter.name!r}: pass it in "
+                    f"the call, or name the parameter after an earlier @step.do function "
+                    "(its result is passed), or `ctx` (the step context)")
+        return injected
 
     async def _run_sleep(self, call: StepCall, recorded: StepRecord | None) -> None:
         if recorded is None:
@@ -411,7 +624,7 @@ class Activation:
 
     def _check_wait(self, seconds: float, call: StepCall) -> None:
         if seconds > self.limits.max_sleep_seconds:
-            raise Fatal(LimitExceeded(
+            raise self.fail(LimitExceeded(
                 f"step {call._name!r} would wait {seconds / 86400:,.1f} days; the limit is "
                 f"{self.limits.max_sleep_seconds / 86400:,.0f} days"))
 
@@ -421,8 +634,11 @@ class Activation:
             return None
         now = self.clock.now()
         if wake <= now:
-            await self._save(self._new_record(call, "done", started_at=(
-                recorded.started_at if recorded else now), ended_at=now, wake_at=wake))
+            if recorded is not None:
+                await self._save(_updated(recorded, "done", ended_at=now, wake_at=wake))
+            else:
+                await self._save(self._new_record(call, "done", started_at=now, ended_at=now,
+                                                  wake_at=wake))
             return None
         if recorded is None:
             await self._save(self._new_record(call, "waiting", started_at=now, wake_at=wake))
@@ -432,9 +648,9 @@ class Activation:
         now = self.clock.now()
         if recorded is None:
             event_type, timeout, match = call._args
-            if not isinstance(event_type, str) or not event_type:
+            if not isinstance(event_type, str) or not event_type or len(event_type) > 200:
                 raise PlanRuntimeError("wait_for_event needs type='<event type>', a non-empty "
-                                       "string")
+                                       "string of at most 200 characters")
             if match is not None and not isinstance(match, dict):
                 raise PlanRuntimeError("wait_for_event match= must be a dict of payload "
                                        "fields, e.g. {'order_id': 7}")
@@ -450,21 +666,24 @@ class Activation:
                 return self._decode(recorded.result)
             if recorded.state == "failed":
                 config = self._decode(recorded.config, {})
-                raise EventTimeout(call._name, config.get("type", ""))
+                raise EventTimeout(call._name, str(config.get("type", "")))
             config = self._decode(recorded.config, {})
+            if not isinstance(config, dict) or not isinstance(config.get("type"), str):
+                raise self.fail(CorruptRecord(
+                    f"the recorded config of wait {call._name!r} of instance "
+                    f"{self.record.id!r} is damaged (column steps.config)"))
             fresh = False
         event = self._take_event(config["type"], config.get("match"))
         if event is not None:
             self.events.remove(event)
-            value = {"type": event.type, "payload": json.loads(event.payload),
+            value = {"type": event.type, "payload": self._decode(event.payload),
                      "timestamp": _iso(event.created_at)}
-            recorded.state, recorded.result, recorded.ended_at = "done", json.dumps(value), now
-            await self._save(recorded, consume_event=event.seq)
+            await self._save(_updated(recorded, "done", result=json.dumps(value),
+                                      ended_at=now), consume_event=event.seq)
             return value
         if recorded.wake_at is not None and recorded.wake_at <= now:
-            recorded.state, recorded.ended_at = "failed", now
-            recorded.error = json.dumps({"name": "EventTimeout", "type": config["type"]})
-            await self._save(recorded)
+            await self._save(_updated(recorded, "failed", ended_at=now, error=json.dumps(
+                {"name": "EventTimeout", "type": config["type"]})))
             raise EventTimeout(call._name, config["type"])
         if fresh:
             await self._save(recorded)
@@ -475,7 +694,7 @@ class Activation:
             if event.type != event_type:
                 continue
             if match:
-                payload = json.loads(event.payload)
+                payload = self._decode(event.payload)
                 if not isinstance(payload, dict) or any(
                         payload.get(k, _MISSING) != v for k, v in match.items()):
                     continue
@@ -488,7 +707,11 @@ class Activation:
             recorded = self._new_record(call, "done", result=json.dumps(now), started_at=now,
                                         ended_at=now)
             await self._save(recorded)
-        return dt.datetime.fromtimestamp(float(self._decode(recorded.result)), dt.UTC)
+        value = self._decode(recorded.result)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.fail(CorruptRecord(f"the recorded time of instance {self.record.id!r} "
+                                          "is damaged (column steps.result)"))
+        return dt.datetime.fromtimestamp(float(value), dt.UTC)
 
     async def _run_random(self, call: StepCall, recorded: StepRecord | None) -> float:
         if recorded is None:
@@ -497,7 +720,11 @@ class Activation:
             recorded = self._new_record(call, "done", result=json.dumps(value),
                                         started_at=now, ended_at=now)
             await self._save(recorded)
-        return float(self._decode(recorded.result))
+        value = self._decode(recorded.result)
+        if not isinstance(value, float):
+            raise self.fail(CorruptRecord(f"the recorded random number of instance "
+                                          f"{self.record.id!r} is damaged (column steps.result)"))
+        return value
 
     async def _run_uuid(self, call: StepCall, recorded: StepRecord | None) -> str:
         if recorded is None:
@@ -507,38 +734,70 @@ class Activation:
             await self._save(recorded)
         return str(self._decode(recorded.result))
 
-    async def run_gather(self, calls: Sequence[Any]) -> list[Any]:
+    async def run_gather(self, calls: Sequence[Any], scopes: list[Scope | None]) -> list[Any]:
+        self._check_alive()
         results: list[Any] = [None] * len(calls)
         errors: list[BaseException | None] = [None] * len(calls)
-        signals: list[EngineSignal] = []
+        signals: list[BaseException] = []
         for call in calls:
             if isinstance(call, StepCall):
-                self.unawaited.pop(call._seq, None)
+                self.unawaited.pop(call._id, None)
 
-        async def one(index: int, awaitable: Any) -> None:
+        async def one(index: int, awaitable: Any, scope: Scope | None) -> None:
+            if scope is not None:
+                current_scope.set(scope)  # this task's context only
             try:
                 results[index] = await awaitable
             except EngineSignal as signal:
                 signals.append(signal)
             except Exception as error:
                 errors[index] = error
+            except BaseException as error:
+                if _is_cancellation(error):
+                    raise
+                signals.append(error)  # SystemExit & co from plan code: judged below
 
         async with anyio.create_task_group() as group:
             for index, call in enumerate(calls):
-                group.start_soon(one, index, call)
-        fatal = next((s for s in signals if isinstance(s, Fatal)), None)
-        if fatal is not None:
-            raise fatal
+                group.start_soon(one, index, call, scopes[index])
+        decided = self._decided()
+        if decided is not None:
+            raise decided
+        if any(isinstance(s, Suspend) for s in signals) or any(
+                scope is not None and scope.suspended for scope in scopes):
+            # Every branch ran until it finished or had to wait: now this strand waits.
+            signals = [s for s in signals if not isinstance(s, Suspend)]
+            if not signals:
+                raise self._suspend(None)
         if signals:
-            self.suspending = True
-            raise Suspend()
+            raise BaseExceptionGroup("gather", signals) if len(signals) > 1 else signals[0]
         for error in errors:
             if error is not None:
                 raise error
         return results
 
 
+class _WithContext:
+    """A step function's body as a step callback: takes the context iff it wants it."""
+
+    __slots__ = ("fn", "wants")
+
+    def __init__(self, fn: Any, wants: bool) -> None:
+        self.fn = fn
+        self.wants = wants
+
+    def __call__(self, *context: Any) -> Any:
+        return self.fn(*context)
+
+
 _MISSING = object()
+
+
+def _updated(record: StepRecord, state: str, **fields: Any) -> StepRecord:
+    """``record`` with a new state: the same row (seq, scope, position), rewritten."""
+    values = {name: getattr(record, name) for name in StepRecord.__dataclass_fields__}
+    values.update(fields, state=state)
+    return StepRecord(**values)
 
 
 def _step_failed(stored: Any, step: str) -> StepFailed:
@@ -555,20 +814,51 @@ _MAX_ERROR_TEXT = 4096
 
 def _describe(error: BaseException) -> str:
     """``str(error)`` for the journal, measured first: plan code may raise any value."""
-    if rendered_size(error.args, 4 * _MAX_ERROR_TEXT) > 4 * _MAX_ERROR_TEXT:
-        return "(the error's arguments are too large to record)"
-    text = str(error)
+    try:
+        if rendered_size(error.args, 4 * _MAX_ERROR_TEXT) > 4 * _MAX_ERROR_TEXT:
+            return "(the error's arguments are too large to record)"
+        text = str(error)
+    except Exception:  # a plan-made value whose rendering fails
+        return "(the error could not be rendered)"
     return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + " [...]"
 
 
-def _arity(fn: Any) -> int:
+def _shown(value: Any) -> str:
+    """A plan value in an engine message: measured before it is rendered."""
+    if rendered_size(value, 200) > 200:
+        return f"(a {type(value).__name__} too large to show)"
+    return repr(value)
+
+
+def _wants_context(fn: Any) -> bool:
+    """A callback gets the step context iff its first parameter is required (no default).
+
+    ``lambda w=w: ...`` (binding a loop variable) gets nothing; ``lambda ctx: ...`` gets it.
+    """
+    if isinstance(fn, _WithContext):
+        return fn.wants
     code = getattr(fn, "__code__", None)
     if code is None:
-        return 0
-    count = int(code.co_argcount)
-    return count - 1 if inspect.ismethod(fn) else count
+        return False
+    positional = int(code.co_argcount) - (1 if inspect.ismethod(fn) else 0)
+    defaults = len(getattr(fn, "__defaults__", None) or ())
+    return positional - defaults >= 1
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        leaves: list[BaseException] = []
+        for inner in error.exceptions:
+            leaves.extend(_leaves(inner))
+        return leaves
+    return [error]
+
+
+def _is_cancellation(error: BaseException) -> bool:
+    cancelled = anyio.get_cancelled_exc_class()
+    leaves = _leaves(error)
+    return bool(leaves) and all(isinstance(e, cancelled) for e in leaves)
 
 
 def _iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
-

@@ -13,7 +13,7 @@ import re
 
 from agents_durable.errors import InvalidDuration
 
-__all__ = ["UNITS", "parse_duration", "parse_instant"]
+__all__ = ["MAX_SECONDS", "UNITS", "parse_duration", "parse_instant"]
 
 UNITS: dict[str, float] = {
     "second": 1.0,
@@ -24,6 +24,8 @@ UNITS: dict[str, float] = {
     "month": 30 * 86400.0,
     "year": 365 * 86400.0,
 }
+#: The longest sleep, wait or retry delay (SPEC 2.2: 365 days).
+MAX_SECONDS = UNITS["year"]
 _GRAMMAR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*$", re.IGNORECASE)
 _FORMAT = '"<number> <second|minute|hour|day|week|month|year>[s]", e.g. "30 seconds"'
 
@@ -34,22 +36,33 @@ def parse_duration(value: object, *, what: str = "duration") -> float:
         raise InvalidDuration(f"{what} must be a number of seconds, a timedelta or "
                               f"{_FORMAT}; got a bool")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int too large for a float: far past any limit
+            seconds = math.inf
     elif isinstance(value, dt.timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, str):
         match = _GRAMMAR.match(value)
         unit = match.group(2).lower() if match else ""
         if not match or unit not in UNITS:
-            raise InvalidDuration(f"{what} {value!r} is not a duration; write {_FORMAT}")
+            raise InvalidDuration(f"{what} {_short(value)} is not a duration; write {_FORMAT}")
         seconds = float(match.group(1)) * UNITS[unit]
     else:
         raise InvalidDuration(f"{what} must be a number of seconds, a timedelta or "
                               f"{_FORMAT}; got {type(value).__name__}")
     if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
         raise InvalidDuration(f"{what} must be a finite, non-negative length of time; "
-                              f"got {value!r}")
+                              f"got {_short(value)}")
     return seconds
+
+
+def _short(value: object) -> str:
+    """``repr`` of a str, int, float or timedelta for a message, cut to a readable length."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return "a very large number"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_instant(value: object, *, what: str = "time") -> float:
@@ -58,14 +71,18 @@ def parse_instant(value: object, *, what: str = "time") -> float:
         raise InvalidDuration(f"{what} must be an aware datetime, ISO-8601 text or epoch "
                               "seconds; got a bool")
     if isinstance(value, (int, float)):
-        if math.isnan(value) or math.isinf(value):
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
+        if math.isnan(seconds) or math.isinf(seconds):
             raise InvalidDuration(f"{what} must be finite")
-        return float(value)
+        return seconds
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidDuration(f"{what} {value!r} is not ISO-8601 text such as "
+            raise InvalidDuration(f"{what} {_short(value)} is not ISO-8601 text such as "
                                   "'2026-01-31T09:00:00+00:00'") from None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:

@@ -9,16 +9,37 @@ Step calls return ``StepCall`` objects, never raw coroutines, so a plan has no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agents_durable.errors import PlanRuntimeError
 from agents_durable.plans._guards import facade
 
+
+@facade()
+class _Decorator:
+    """``step.do("name")`` without a function: apply it to one with ``@``."""
+
+    __slots__ = ("_apply", "_label")
+    plan_name = "decorator"
+
+    def __init__(self, apply: Any, label: str) -> None:
+        self._apply = apply
+        self._label = label
+
+    def __call__(self, fn: Any) -> Any:
+        return self._apply(fn)
+
+    def __repr__(self) -> str:
+        return f"<{self._label}>"
+
+
+def facade_function(apply: Any, label: str) -> _Decorator:
+    return _Decorator(apply, label)
+
 if TYPE_CHECKING:
     from agents_durable.engine._activation import Activation
 
-__all__ = ["Event", "Step", "StepCall", "StepContext"]
+__all__ = ["Event", "Step", "StepCall", "StepContext", "StepFunction", "StepFunctionCall"]
 
 STEP_METHODS = ("do", "sleep", "sleep_until", "wait_for_event", "now", "random", "uuid",
                 "gather")
@@ -69,17 +90,22 @@ class StepContext:
 class StepCall:
     """The awaitable a ``step.*`` call returns. Await it exactly once."""
 
-    __slots__ = ("_activation", "_args", "_awaited", "_kind", "_name", "_occurrence", "_seq")
+    __slots__ = ("_activation", "_args", "_awaited", "_id", "_kind", "_name", "_occurrence",
+                 "_position", "_record", "_scope")
     plan_name = "step"
 
     def __init__(self, activation: Activation, kind: str, name: str, occurrence: int,
-                 seq: int, args: tuple[Any, ...]) -> None:
+                 call_id: int, scope: str, position: int, args: tuple[Any, ...],
+                 record: Any) -> None:
         self._activation = activation
         self._kind = kind
         self._name = name
         self._occurrence = occurrence
-        self._seq = seq
+        self._id = call_id
+        self._scope = scope
+        self._position = position
         self._args = args
+        self._record = record
         self._awaited = False
 
     def __await__(self) -> Any:
@@ -96,6 +122,72 @@ class StepCall:
         return f"<step {self._kind} {self._name!r}>"
 
 
+@facade()
+class StepFunction:
+    """What ``@step.do("name")`` turns a function into: call it, then await the call.
+
+    As in Cloudflare's Python Workflows: ``await load()`` runs the step (the name defaults
+    to the function's name). When the step runs, a parameter named ``ctx`` receives the
+    step context, and a parameter named like an earlier step function of this plan
+    receives that step's result (awaiting that step first if it has not run yet).
+    Arguments passed in the call are passed to the function as usual.
+    """
+
+    __slots__ = ("_activation", "_config", "_fn", "_name", "_result")
+    plan_name = "step function"
+
+    def __init__(self, activation: Activation, name: Any, fn: Any,
+                 config: dict[str, Any]) -> None:
+        self._activation = activation
+        self._name = name
+        self._fn = fn
+        self._config = config
+        self._result: tuple[Any] | None = None
+        activation.step_functions[getattr(fn, "__name__", "")] = self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> StepFunctionCall:
+        return StepFunctionCall(self, args, kwargs)
+
+    def __await__(self) -> Any:
+        raise PlanRuntimeError(
+            f"step function {self._name!r} was awaited without calling it; write "
+            f"`await {getattr(self._fn, '__name__', 'fn')}()` (a function decorated with "
+            "@step.do is called, then awaited)")
+
+    def __repr__(self) -> str:
+        return f"<step function {self._name!r}>"
+
+
+@facade()
+class StepFunctionCall:
+    """The awaitable a call of a step function returns (a branch when gathered)."""
+
+    __slots__ = ("_args", "_awaited", "_function", "_kwargs")
+    plan_name = "step"
+
+    def __init__(self, function: StepFunction, args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self._function = function
+        self._args = args
+        self._kwargs = kwargs
+        self._awaited = False
+
+    def __await__(self) -> Any:
+        function = self._function
+        if self._awaited:
+            raise PlanRuntimeError(f"the call of step function {function._name!r} was "
+                                   "awaited twice; call it again for another step")
+        self._awaited = True
+        activation = function._activation
+        result = yield from activation.run_step_function(
+            function, self._args, self._kwargs).__await__()
+        activation.budget.resume()
+        return result
+
+    def __repr__(self) -> str:
+        return f"<step do {self._function._name!r}>"
+
+
 @facade(*STEP_METHODS)
 class Step:
     """``step`` in ``run(event, step)``: the only door to durable effects and time."""
@@ -106,16 +198,27 @@ class Step:
     def __init__(self, activation: Activation) -> None:
         self._activation = activation
 
-    def do(self, name: Any, fn: Any = None, *, retries: Any = None,
+    def do(self, name: Any = None, fn: Any = None, *, retries: Any = None,
            timeout: Any = None) -> Any:
-        """Run ``fn`` once (with retries) and persist its JSON result; or a decorator."""
+        """Run ``fn`` once (with retries) and persist its JSON result; or a decorator.
+
+        ``@step.do("name")`` (or ``@step.do()``, named after the function) makes a step
+        function: ``await load()`` runs it.
+        """
         activation = self._activation
         config = activation.step_config(retries, timeout)
         if fn is None:
-            def decorate(callback: Callable[..., Any]) -> Callable[[], StepCall]:
-                return lambda: activation.new_call("do", name, (callback, config))
+            if callable(name) and getattr(name, "__name__", "<lambda>") != "<lambda>":
+                return StepFunction(activation, name.__name__, name, config)  # bare @step.do
 
-            return decorate
+            def decorate(callback: Any) -> StepFunction:
+                if not callable(callback):
+                    raise PlanRuntimeError("@step.do(...) decorates a function (def or "
+                                           "async def)")
+                label = name if name is not None else getattr(callback, "__name__", None)
+                return StepFunction(activation, label, callback, config)
+
+            return facade_function(decorate, "step.do decorator")
         return activation.new_call("do", name, (fn, config))
 
     def sleep(self, name: Any, duration: Any) -> StepCall:

@@ -19,7 +19,13 @@ from typing import Any
 import anyio.to_thread
 
 from agents_durable.engine._json import encode_json
-from agents_durable.errors import NonRetryableError, ToolError, ToolNotFound, UsageError
+from agents_durable.errors import (
+    NonRetryableError,
+    ToolError,
+    ToolNotFound,
+    ToolUsageError,
+    UsageError,
+)
 from agents_durable.plans._guards import facade, plan_error
 
 __all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step"]
@@ -155,15 +161,17 @@ class ToolFunction:
         binding = self._binding
         context = current_step.get()
         if context is None or context.owner is not binding.owner:
-            raise ToolError(
+            raise ToolUsageError(
                 f"tools.{self._name}() was called outside a step callback. Tool calls have "
                 "effects, and code outside a step runs again on every replay; wrap it: "
                 f'await step.do("...", lambda: tools.{self._name}(...))')
         binding.calls += 1
         if binding.calls > binding.max_calls:
-            raise ToolError(f"more than {binding.max_calls} tool calls in one activation")
-        arguments = copy_json([list(args), kwargs], limit=binding.limit,
-                              what=f"the arguments of tools.{self._name}")
+            raise ToolUsageError(f"more than {binding.max_calls} tool calls in one activation")
+        arguments = json.loads(encode_json(
+            [list(args), kwargs], limit=binding.limit,
+            what=f"the arguments of tools.{self._name}", not_json=ToolUsageError,
+            too_large=ToolUsageError))
         return ToolCall(binding, self._name, arguments[0], arguments[1], context)
 
     def __repr__(self) -> str:
@@ -174,7 +182,7 @@ class ToolFunction:
 class ToolCall:
     """The awaitable a tool call returns. Await it inside the same step callback."""
 
-    __slots__ = ("_args", "_binding", "_context", "_kwargs", "_name")
+    __slots__ = ("_args", "_awaited", "_binding", "_context", "_kwargs", "_name")
     plan_name = "tool call"
 
     def __init__(self, binding: ToolBinding, name: str, args: list[Any],
@@ -184,11 +192,16 @@ class ToolCall:
         self._args = args
         self._kwargs = kwargs
         self._context = context
+        self._awaited = False
 
     def __await__(self) -> Any:
         if current_step.get() is not self._context:
-            raise ToolError(f"the call to tools.{self._name}() must be awaited inside the "
-                            "step callback that made it")
+            raise ToolUsageError(f"the call to tools.{self._name}() must be awaited inside "
+                                 "the step callback that made it")
+        if self._awaited:  # each counted call runs the host tool at most once
+            raise ToolUsageError(f"this call of tools.{self._name}() was already awaited; "
+                                 "call the tool again for another call")
+        self._awaited = True
         return self._run().__await__()
 
     async def _run(self) -> Any:

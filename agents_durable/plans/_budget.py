@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from agents_durable._signals import Fatal
 from agents_durable.errors import BudgetExceeded
@@ -32,8 +33,8 @@ def _rss_bytes() -> int:
 class Budget:
     """Counts what one activation of a plan may spend, and stops it when it is spent."""
 
-    __slots__ = ("checkpoint", "depth", "fuel", "max_depth", "max_memory", "max_slice",
-                 "rss_start", "slice_start", "tripped")
+    __slots__ = ("checkpoint", "depth", "fuel", "halted", "max_depth", "max_memory",
+                 "max_slice", "rss_start", "slice_start", "tripped")
 
     def __init__(self, *, fuel: int, max_depth: int, max_slice_seconds: float,
                  max_memory_bytes: int = 512 * 1024 * 1024) -> None:
@@ -44,6 +45,9 @@ class Budget:
         self.max_slice = max_slice_seconds
         self.max_memory = max_memory_bytes
         self.tripped: BudgetExceeded | None = None
+        #: Set when the engine decided the activation ends (a suspension, a limit): every
+        #: later tick of plan code raises that signal again, so no ``finally`` can go on.
+        self.halted: Callable[[], BaseException] | None = None
         self.slice_start = time.perf_counter()
         self.rss_start = -1
 
@@ -80,9 +84,17 @@ class Budget:
         self.slice_start = time.perf_counter()
         self.rss_start = -1
 
+    def halt(self, signal: Callable[[], BaseException]) -> None:
+        """The activation is ending: make every later tick raise ``signal()``."""
+        if self.halted is None:
+            self.halted = signal
+        self.checkpoint = 1 << 62
+
     def _check(self) -> None:
         if self.tripped is not None:
             raise Fatal(self.tripped)
+        if self.halted is not None:
+            raise self.halted()
         if self.fuel < 0:
             self.trip("the plan ran out of fuel (too many loop iterations, calls or items "
                       "built in one activation); do less work per activation or move heavy "
@@ -98,7 +110,13 @@ class Budget:
                       "build smaller data")
 
     def trip(self, reason: str) -> None:
-        """Stop the plan now and for the rest of this activation."""
+        """Stop the plan now and for the rest of this activation.
+
+        If the engine already decided how the activation ends, that decision stands: the
+        first decision wins, so plan code running on in a ``finally`` cannot replace it.
+        """
+        if self.halted is not None and self.tripped is None:
+            raise self.halted()
         if self.tripped is None:
             self.tripped = BudgetExceeded(reason)
         self.checkpoint = 1 << 62  # every later tick takes the slow path and raises again

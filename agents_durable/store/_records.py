@@ -88,6 +88,11 @@ class StepRecord:
     ended_at: float | None = None
     wake_at: float | None = None
     detail: str | None = None  # JSON list of attempts: [{attempt, start, end, error}]
+    #: The branch path of the ``step.gather`` branch the step ran in ("" outside any).
+    scope: str = ""
+    #: The step's index within its scope: with ``scope`` its identity for replay. None on
+    #: rows recorded before scopes existed (replayed by ``seq`` instead).
+    position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

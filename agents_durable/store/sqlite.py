@@ -122,13 +122,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX logs_by_instance ON logs (instance_pk, seq);
     """,
+    # Step identity by branch scope (see engine/_activation.py): rows written before this
+    # migration keep ``position`` NULL, which tells the engine to replay that instance
+    # under the identity scheme it was recorded with.
+    """
+    ALTER TABLE steps ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+    ALTER TABLE steps ADD COLUMN position INTEGER;
+    """,
 )
 
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
                      "output, error, created_at, updated_at, wake_at, control, paused_at, "
                      "crashes")
 _STEP_COLUMNS = ("seq, kind, name, occurrence, state, result, error, config, attempts, "
-                 "started_at, ended_at, wake_at, detail")
+                 "started_at, ended_at, wake_at, detail, scope, position")
 _PLAN_COLUMNS = ("agent_id, name, version, hash, source, description, outline, policy, "
                  "created_at")
 
@@ -324,7 +331,7 @@ class SQLiteStore:
                           consume_event: int | None = None) -> None:
         row = (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
                step.error, step.config, step.attempts, step.started_at, step.ended_at,
-               step.wake_at, step.detail)
+               step.wake_at, step.detail, step.scope, step.position)
         await self._group_commit(_write_step, row, consume_event)
 
     async def finish(self, pk: int, finish: Finish, now: float) -> str:
@@ -525,7 +532,7 @@ def _load_journals(conn: sqlite3.Connection, pks: list[int]) -> dict[int, Journa
 def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
                 consume_event: int | None) -> None:
     conn.execute(f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     if consume_event is not None:
         conn.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (row[1], consume_event))
 

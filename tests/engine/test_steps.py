@@ -175,7 +175,11 @@ async def run(event, step):
                                                      c.idempotency_key]))
     return seen
 ''', id="order-7")
-    assert status.output == [["ctx", 1, 1, "order-7/ctx/1"], ["ctx", 2, 1, "order-7/ctx/2"]]
+    (first, second) = status.output
+    assert first[:3] == ["ctx", 1, 1] and second[:3] == ["ctx", 2, 1]
+    # <instance>/<name>/<occurrence>-<digest of agent, instance, branch, name, occurrence>
+    assert first[3].startswith("order-7/ctx/1-") and second[3].startswith("order-7/ctx/2-")
+    assert first[3] != second[3]
 
 
 async def test_decorator_form(engine) -> None:
@@ -378,7 +382,7 @@ async def run(event, step):
     helper = lambda: tools.rec()
     return helper()
 ''', tools=("rec",))
-    assert status.error.name == "ToolError"
+    assert status.error.name == "ToolUsageError"
     assert "outside a step" in status.error.message
 
 

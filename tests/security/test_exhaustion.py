@@ -164,7 +164,7 @@ async def test_tool_arguments_are_measured_before_the_engine_encodes_them(engine
     source = plan(DAG40 + 'return await step.do("dag", lambda: tools.sink(a), '
                   'retries={"limit": 0})')
     status = await assert_stopped(engine, source, "StepFailed", tools=("sink",))
-    assert "ToolError" in status.error.message
+    assert "ToolUsageError" in status.error.message
     assert "into text" in status.error.message
 
 

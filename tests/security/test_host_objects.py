@@ -88,7 +88,7 @@ async def test_tool_results_that_are_host_objects_fail_the_step(engine: ad.Engin
 
 async def test_tools_outside_a_step_are_refused(engine: ad.Engine, unvalidated: None) -> None:
     engine.tools.register("echo", lambda x=None: x)
-    await assert_stopped(engine, _plan("return await tools.echo(1)"), "ToolError",
+    await assert_stopped(engine, _plan("return await tools.echo(1)"), "ToolUsageError",
                          tools=("echo",))
 
 
