@@ -216,13 +216,15 @@ class Activation:
 
     def _ended_by(self, error: BaseException) -> Finish:
         """The end of the activation for ``error``, which may be any exception or group."""
+        raised = _leaves(error)
         decided = self._decided()
-        if decided is not None:
-            error = decided
-        leaves = _leaves(error)
+        leaves = _leaves(decided) if decided is not None else raised
         fatal = next((e for e in leaves if isinstance(e, Fatal)), None)
         if fatal is not None:
-            return self._errored(fatal.error, raised=fatal)
+            # The signal that carried this failure through plan code knows the plan line.
+            carrier = next((e for e in raised if isinstance(e, Fatal)
+                            and e.error is fatal.error), fatal)
+            return self._errored(fatal.error, raised=carrier)
         if any(isinstance(e, Suspend) for e in leaves):
             wake = min(self.wakes) if self.wakes else None
             if self.control is not None:

@@ -104,13 +104,16 @@ class PlanVersion(BaseModel):
 
 
 class ErrorInfo(BaseModel):
-    """Why an instance errored: the error's class name, its message, the step it was in."""
+    """Why an instance errored: the error's class name, its message, the step it was in,
+    and, for an error raised by plan code, the plan line (number and text) that raised it."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     message: str
     step: str | None = None
+    line: int | None = None
+    source: str | None = None
 
 
 def _error_info(text: str | None) -> ErrorInfo | None:
