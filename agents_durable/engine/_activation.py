@@ -135,6 +135,9 @@ class Activation:
             {("", seq): r for seq, r in steps.items()} if self.legacy
             else {(r.scope, r.position or 0): r for r in steps.values()})
         self.next_seq = max(steps) + 1 if steps else 0
+        self.journal_bytes = sum(_row_bytes(r) for r in steps.values())
+        self.waits = sum(1 for r in steps.values() if r.kind == "wait_for_event")
+        self.agent_bytes = 0
         self.calls = 0
         self.replayed = 0
         policy = plan.policy
@@ -161,11 +164,12 @@ class Activation:
 
     async def run(self) -> Finish:
         try:
-            return await self._drive()
+            finish = await self._drive()
         except BaseException as error:  # nothing raised by plan code leaves the activation
             if _is_cancellation(error):
                 raise
-            return self._ended_by(error)
+            finish = self._ended_by(error)
+        return self._within_log_quota(finish)
 
     async def _drive(self) -> Finish:
         record = self.record
@@ -178,6 +182,7 @@ class Activation:
             event = Event(self._params(), record.id,
                           dt.datetime.fromtimestamp(record.created_at, dt.UTC),
                           record.agent_id)
+            self.agent_bytes = await self.engine.agent_usage(record.agent_id)
             self.budget.resume()
             coroutine = run(event, Step(self))
             if not inspect.iscoroutine(coroutine):
@@ -260,6 +265,22 @@ class Activation:
             lines = [*lines, f"[{self.printer.dropped} print call(s) dropped: the log of one "
                              f"activation is capped at {self.printer.limit} characters]"]
         return tuple(lines)
+
+    def _within_log_quota(self, finish: Finish) -> Finish:
+        """``finish``, or an errored end if its log lines would exceed the instance's quota."""
+        limits, journal = self.limits, self.journal
+        lines = len(finish.logs)
+        size = sum(len(line.encode("utf-8", "backslashreplace")) for line in finish.logs)
+        if (journal.log_lines + lines <= limits.max_log_lines
+                and journal.log_bytes + size <= limits.max_log_bytes):
+            return finish
+        room = max(0, min(limits.max_log_lines - journal.log_lines, 10))
+        error = LimitExceeded(
+            f"the instance's log would exceed its quota of {limits.max_log_lines:,} lines or "
+            f"{_mib(limits.max_log_bytes)} (max_log_lines, max_log_bytes); print less, or "
+            "return data in step results instead")
+        return Finish("errored", error=error_json(error, self.last_step),
+                      logs=finish.logs[:room])
 
     def fail(self, error: AgentsDurableError) -> BaseException:
         """Decide that the instance fails with ``error``; returns the signal to raise.
@@ -393,8 +414,27 @@ class Activation:
 
     async def _save(self, record: StepRecord, consume_event: int | None = None) -> None:
         self._check_alive()
+        previous = self.journal.steps.get(record.seq)
+        growth = _row_bytes(record) - (_row_bytes(previous) if previous else 0)
+        self._check_quota(growth)
         await self.store.record_step(self.record.pk, record, consume_event=consume_event)
         self.journal.steps[record.seq] = record
+        self.journal_bytes += growth
+        self.agent_bytes += growth
+        self.engine.add_agent_usage(self.record.agent_id, growth)
+
+    def _check_quota(self, growth: int) -> None:
+        limits = self.limits
+        if self.journal_bytes + growth > limits.max_journal_bytes:
+            raise self.fail(LimitExceeded(
+                f"the instance's journal would exceed its quota of "
+                f"{_mib(limits.max_journal_bytes)} (max_journal_bytes); store large data "
+                "with a host tool and keep only its key in the step result"))
+        if growth > 0 and self.agent_bytes + growth > limits.max_agent_bytes:
+            raise self.fail(LimitExceeded(
+                f"agent {self.record.agent_id!r} would exceed its storage quota of "
+                f"{_mib(limits.max_agent_bytes)} (max_agent_bytes); delete finished "
+                "instances or ask the host for a larger quota"))
 
     def _new_record(self, call: StepCall, state: str, **fields: Any) -> StepRecord:
         seq = self.next_seq
@@ -659,7 +699,13 @@ class Activation:
             seconds = parse_duration(timeout, what=f"the timeout of {call._name!r}")
             self._check_wait(seconds, call)
             config: dict[str, Any] = {"type": event_type, "match": match}
-            self._encode(match, what="match")
+            encode_json(match, limit=_MAX_MATCH_BYTES, what="match", not_json=PlanRuntimeError,
+                        too_large=PlanRuntimeError)
+            if self.waits >= self.limits.max_waits:
+                raise self.fail(LimitExceeded(
+                    f"the instance reached its quota of {self.limits.max_waits:,} event waits "
+                    "(max_waits); wait for one event type and tell events apart by payload"))
+            self.waits += 1
             recorded = self._new_record(call, "waiting", config=json.dumps(config),
                                         started_at=now, wake_at=now + seconds)
             fresh = True
@@ -793,6 +839,19 @@ class _WithContext:
 
 
 _MISSING = object()
+
+
+_MAX_MATCH_BYTES = 64 * 1024
+
+
+def _row_bytes(record: StepRecord) -> int:
+    """What a journal row stores for the quota: its JSON fields, in bytes."""
+    return sum(len(text.encode()) for text in (record.result, record.error, record.config,
+                                               record.detail) if isinstance(text, str))
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2 ** 20:,.0f} MiB" if size >= 2 ** 20 else f"{size:,} bytes"
 
 
 def _updated(record: StepRecord, state: str, **fields: Any) -> StepRecord:

@@ -34,6 +34,7 @@ from agents_durable.store import Finish, InstanceRecord, Journal, Store, store_f
 __all__ = ["Engine"]
 
 logger = logging.getLogger("agents_durable")
+_USAGE_TTL = 30.0
 
 
 class Engine:
@@ -67,6 +68,9 @@ class Engine:
         self._runner: asyncio.Task[None] | None = None
         self._runner_failure: list[BaseException] = []
         self._closing: anyio.Event | None = None
+        #: agent id -> (when measured, bytes stored): the per-agent storage quota's view,
+        #: re-read at most every ``_USAGE_TTL`` seconds and kept current in between.
+        self._agent_usage: dict[str, tuple[float, int]] = {}
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] = "agents_durable.db", *,
@@ -314,6 +318,21 @@ class Engine:
                 self._running.pop(record.pk, None)
                 self.changed(record.agent_id, record.id)
                 self.notify()
+
+    async def agent_usage(self, agent_id: str) -> int:
+        """Bytes ``agent_id``'s instances store (cached briefly; see ``Limits``)."""
+        now = time.monotonic()
+        cached = self._agent_usage.get(agent_id)
+        if cached is not None and now - cached[0] < _USAGE_TTL:
+            return cached[1]
+        used = await self.store.agent_storage_bytes(agent_id)
+        self._agent_usage[agent_id] = (now, used)
+        return used
+
+    def add_agent_usage(self, agent_id: str, size: int) -> None:
+        cached = self._agent_usage.get(agent_id)
+        if cached is not None:
+            self._agent_usage[agent_id] = (cached[0], cached[1] + size)
 
     async def load_plan(self, plan_hash: str) -> CompiledPlan:
         """The compiled plan pinned by ``plan_hash`` (cached; compiled from the store once)."""

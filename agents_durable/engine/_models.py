@@ -69,6 +69,15 @@ class Limits(BaseModel):
     max_result_bytes: int = 1024 * 1024
     max_steps: int = 10_000
     max_sleep_seconds: float = 365 * 86400.0
+    #: Quotas on what one instance stores across all its activations (in the spirit of
+    #: Cloudflare's 100 MB of state per instance): journal bytes (results, errors, configs,
+    #: attempt logs), log lines and log bytes, and distinct event waits.
+    max_journal_bytes: int = 100 * 1024 * 1024
+    max_log_lines: int = 100_000
+    max_log_bytes: int = 10 * 1024 * 1024
+    max_waits: int = 1_000
+    #: What all of one agent's instances may store together, journals and logs.
+    max_agent_bytes: int = 10 * 1024 ** 3
 
 
 class PlanVersion(BaseModel):

@@ -94,6 +94,9 @@ class Store(Protocol):
     async def finish(self, pk: int, finish: Finish, now: float) -> str:
         """End an activation, applying any pending control request. Returns the status."""
 
+    async def agent_storage_bytes(self, agent_id: str) -> int:
+        """Bytes one agent's instances store in journals and logs (for its quota)."""
+
     # -- control --------------------------------------------------------------------------------
 
     async def add_event(self, agent_id: str, id: str, type: str, payload: str,

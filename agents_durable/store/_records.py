@@ -118,6 +118,9 @@ class Journal:
     steps: dict[int, StepRecord] = field(default_factory=dict)
     events: list[EventRecord] = field(default_factory=list)
     last_event_seq: int = 0
+    #: What earlier activations logged, counted against the instance's log quota.
+    log_lines: int = 0
+    log_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -378,6 +378,9 @@ class SQLiteStore:
 
     # -- control ----------------------------------------------------------------------------------
 
+    async def agent_storage_bytes(self, agent_id: str) -> int:
+        return await self._call(_agent_storage_bytes, agent_id)
+
     async def add_event(self, agent_id: str, id: str, type: str, payload: str,
                         now: float) -> InstanceRecord:
         return await self._call(_add_event, agent_id, id, type, payload, now)
@@ -526,7 +529,24 @@ def _load_journals(conn: sqlite3.Connection, pks: list[int]) -> dict[int, Journa
                                      f"WHERE instance_pk IN ({marks}) GROUP BY instance_pk",
                                      chunk):
             journals[pk].last_event_seq = int(last)
+        for pk, lines, size in conn.execute(
+                "SELECT instance_pk, COUNT(*), SUM(LENGTH(CAST(line AS BLOB))) FROM logs "
+                f"WHERE instance_pk IN ({marks}) GROUP BY instance_pk", chunk):
+            journals[pk].log_lines, journals[pk].log_bytes = int(lines), int(size or 0)
     return journals
+
+
+def _agent_storage_bytes(conn: sqlite3.Connection, agent_id: str) -> int:
+    steps = _one(conn, "SELECT SUM(LENGTH(CAST(COALESCE(s.result, '') AS BLOB)) + "
+                       "LENGTH(CAST(COALESCE(s.error, '') AS BLOB)) + "
+                       "LENGTH(CAST(COALESCE(s.config, '') AS BLOB)) + "
+                       "LENGTH(CAST(COALESCE(s.detail, '') AS BLOB))) "
+                       "FROM steps s JOIN instances i ON i.pk = s.instance_pk "
+                       "WHERE i.agent_id = ?", (agent_id,))
+    logs = _one(conn, "SELECT SUM(LENGTH(CAST(l.line AS BLOB))) FROM logs l "
+                      "JOIN instances i ON i.pk = l.instance_pk WHERE i.agent_id = ?",
+                (agent_id,))
+    return int(steps[0] or 0) + int(logs[0] or 0)
 
 
 def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
