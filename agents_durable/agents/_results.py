@@ -134,6 +134,9 @@ class AttemptView(_Result):
     started: dt.datetime | None = None
     ended: dt.datetime | None = None
     error: str | None = None
+    #: The plan line that raised, when the failure came from plan code.
+    line: int | None = None
+    source: str | None = None
 
 
 class JournalStep(_Result):

@@ -103,7 +103,10 @@ def _instance_view(status: InstanceStatus) -> InstanceView:
 
 def _journal_step(step: StepEntry) -> JournalStep:
     attempts = [AttemptView(attempt=int(a.get("attempt", n)), started=_time(a.get("started")),
-                            ended=_time(a.get("ended")), error=a.get("error"))
+                            ended=_time(a.get("ended")), error=a.get("error"),
+                            line=a.get("line") if isinstance(a.get("line"), int) else None,
+                            source=a.get("source") if isinstance(a.get("source"), str)
+                            else None)
                 for n, a in enumerate(step.attempt_log, start=1)]
     return JournalStep(name=step.name, kind=step.kind, occurrence=step.occurrence,
                        state=step.state, attempts=attempts, started=step.started,

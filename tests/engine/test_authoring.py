@@ -237,3 +237,26 @@ async def run(event, step):
             break
     status_task = await inst.wait(timeout=20)
     assert (status_task.status, status_task.output) == ("complete", 101)
+
+
+async def test_toolkit_results_carry_the_plan_line(engine) -> None:
+    from agents_durable.agents import PlanToolkit
+
+    toolkit = PlanToolkit(engine, "agent-a")
+    source = '''
+async def run(event, step):
+    def parse():
+        return int("x")
+    value = await step.do("parse", parse, retries={"limit": 0})
+    return value
+'''
+    assert (await toolkit.submit_plan("parse", source)).ok
+    started = await toolkit.start_plan("parse", {}, id="p-1")
+    await (await engine.agent("agent-a").get("p-1")).wait(timeout=20)
+    status = (await toolkit.plan_status("p-1")).model_dump(mode="json")
+    assert status["error"]["line"] == 5
+    assert status["error"]["source"] == 'value = await step.do("parse", parse, retries={"limit": 0})'
+    history = (await toolkit.plan_history("p-1")).model_dump(mode="json")
+    (attempt,) = history["steps"][0]["attempts"]
+    assert (attempt["line"], attempt["source"]) == (4, 'return int("x")')
+    assert started.ok
