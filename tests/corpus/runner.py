@@ -23,6 +23,7 @@ import datetime as dt
 import importlib
 import json
 import re
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ import anyio
 
 import agents_durable as ad
 from agents_durable.engine._durations import parse_duration
-from agents_durable.errors import PlanRejected
+from agents_durable.errors import InstanceNotActive, PlanRejected
 from agents_durable.testing import FakeClock
 
 __all__ = ["AGENT_ID", "CORPUS", "Outcome", "load_task", "plan_path", "run_task",
@@ -46,7 +47,12 @@ PLANS = CORPUS / "plans"
 AGENT_ID = "corpus-agent"
 INSTANCE_ID = "corpus-run"
 #: Real seconds an instance may take to finish once the scenario is over and time stands still.
-FINAL_WAIT = 2.0
+FINAL_WAIT = 0.5
+#: After this many engine restarts the runner keeps the engine open (a plan that polls
+#: every second would otherwise pay a restart per second of fake time).
+MAX_REOPENS = 100
+#: Real seconds one task may take in all; a plan that needs more counts as ``wrong``.
+REAL_TIME_BUDGET = 20.0
 #: How far past a timer the clock steps, so float rounding of the wake time never leaves
 #: the timer one tick short of firing.
 OVERSHOOT = 0.001
@@ -103,16 +109,24 @@ def _error_dict(error: Any) -> dict[str, Any]:
             "line": int(found.group(1)) if found else None}
 
 
+class _OverBudget(Exception):
+    """The task used up its real-time budget (checked between wake-ups, never mid-step)."""
+
+
 class _Host:
     """The host program: one engine at a time on one SQLite file, reopened at will."""
 
-    def __init__(self, db: Path, clock: FakeClock, tools: dict[str, Callable[..., Any]]) -> None:
+    def __init__(self, db: Path, clock: FakeClock, tools: dict[str, Callable[..., Any]],
+                 budget: float) -> None:
         self.db = db
         self.clock = clock
         self.tools = tools
         self.engine: ad.Engine | None = None
         self.agent: Any = None
         self.reopens = 0
+        self.wakes = 0
+        self.budget = budget
+        self.deadline = time.monotonic() + budget
 
     async def open(self) -> None:
         engine = ad.Engine.open(self.db, clock=self.clock)
@@ -141,8 +155,10 @@ class _Host:
 
     async def settle_and_reopen(self) -> None:
         await self.clock.settle()
+        if time.monotonic() > self.deadline:
+            raise _OverBudget
         status = await self.status()
-        if not status.finished:
+        if not status.finished and self.reopens < MAX_REOPENS:
             await self.reopen()
             await self.clock.settle()
 
@@ -156,6 +172,7 @@ class _Host:
                 break
             step_to = min(max(wake, self.clock.now()) + OVERSHOOT, target)
             await self.clock.advance(max(step_to - self.clock.now(), 0.0))
+            self.wakes += 1
             await self.settle_and_reopen()
             if self.clock.now() >= target:
                 break
@@ -164,14 +181,14 @@ class _Host:
             await self.settle_and_reopen()
 
 
-async def run_task(name: str, source: str, db: Path, *,
-                   task: ModuleType | None = None) -> Outcome:
+async def run_task(name: str, source: str, db: Path, *, task: ModuleType | None = None,
+                   budget: float = REAL_TIME_BUDGET) -> Outcome:
     """Run task ``name`` with plan ``source`` on a fresh SQLite file ``db``."""
     task = task or load_task(name)
     tools, state = task.make_tools()
     expected_status = getattr(task, "EXPECT_STATUS", "complete")
     clock = FakeClock(getattr(task, "START", None))
-    host = _Host(db, clock, tools)
+    host = _Host(db, clock, tools, budget)
     await host.open()
     try:
         try:
@@ -179,38 +196,53 @@ async def run_task(name: str, source: str, db: Path, *,
         except PlanRejected as rejected:
             return Outcome(name, "rejected", detail=str(rejected),
                            diagnostics=[d.format() for d in rejected.diagnostics])
-        await host.agent.create(name, params=json.loads(json.dumps(task.PARAMS)),
-                                id=INSTANCE_ID)
-        await host.settle_and_reopen()
-        for action in task.SCENARIO:
-            kind = action[0]
-            if kind == "advance":
-                await host.advance(action[1])
-            elif kind == "event":
-                await (await host.instance()).send_event(action[1], action[2])
-                await host.settle_and_reopen()
-            elif kind == "expect_status":
-                status = await host.status()
-                if status.status != action[1]:
-                    return _finish_early(name, status, host,
-                                         f"expected status {action[1]!r} at this point of "
-                                         f"the scenario, found {status.status!r}")
-            elif kind == "probe":  # a check of the effects so far, e.g. "nothing sent yet"
-                try:
-                    action[1](state)
-                except AssertionError as failed:
-                    return _finish_early(name, await host.status(), host,
-                                         f"mid-scenario check failed: {failed}")
-            else:  # a malformed scenario is the task's bug, not the plan's
-                raise ValueError(f"task {name}: unknown scenario action {action!r}")
-        instance = await host.instance()
         try:
-            final = await instance.wait(timeout=FINAL_WAIT)
-        except TimeoutError:
-            final = await instance.status()
-        return _classify(name, final, expected_status, task, state, host)
+            return await _play(name, task, state, expected_status, host)
+        except _OverBudget:
+            return _finish_early(name, await host.status(), host,
+                                 f"the run took more than {host.budget:g} s of real "
+                                 f"time ({host.wakes} wake-ups; does the plan wake up "
+                                 "very often?)")
     finally:
         await host.close()
+
+
+async def _play(name: str, task: ModuleType, state: dict[str, Any], expected_status: str,
+                host: _Host) -> Outcome:
+    """Create the instance, play the scenario, classify the end state."""
+    await host.agent.create(name, params=json.loads(json.dumps(task.PARAMS)),
+                            id=INSTANCE_ID)
+    await host.settle_and_reopen()
+    for action in task.SCENARIO:
+        kind = action[0]
+        if kind == "advance":
+            await host.advance(action[1])
+        elif kind == "event":
+            try:
+                await (await host.instance()).send_event(action[1], action[2])
+            except InstanceNotActive:  # it already ended; check() judges the result
+                continue
+            await host.settle_and_reopen()
+        elif kind == "expect_status":
+            status = await host.status()
+            if status.status != action[1]:
+                return _finish_early(name, status, host,
+                                     f"expected status {action[1]!r} at this point of "
+                                     f"the scenario, found {status.status!r}")
+        elif kind == "probe":  # a check of the effects so far, e.g. "nothing sent yet"
+            try:
+                action[1](state)
+            except AssertionError as failed:
+                return _finish_early(name, await host.status(), host,
+                                     f"mid-scenario check failed: {failed}")
+        else:  # a malformed scenario is the task's bug, not the plan's
+            raise ValueError(f"task {name}: unknown scenario action {action!r}")
+    instance = await host.instance()
+    try:
+        final = await instance.wait(timeout=FINAL_WAIT)
+    except TimeoutError:
+        final = await instance.status()
+    return _classify(name, final, expected_status, task, state, host)
 
 
 def _finish_early(name: str, status: Any, host: _Host, detail: str) -> Outcome:
@@ -233,7 +265,7 @@ def _classify(name: str, final: Any, expected_status: str, task: ModuleType,
                        f"expected {expected_status!r}", **common)
     try:
         task.check(final.output, state)
-    except Exception as failed:  # noqa: BLE001  (any failure of check is a wrong result)
+    except Exception as failed:  # any failure of check is a wrong result
         frame = traceback.extract_tb(failed.__traceback__)[-1]
         text = str(failed) or type(failed).__name__
         return Outcome(name, "wrong", detail=f"check failed at line {frame.lineno}: {text}; "

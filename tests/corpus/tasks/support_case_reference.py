@@ -46,6 +46,7 @@ def make_tools() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def check(output: Any, state: dict[str, Any]) -> None:
+    assert isinstance(output, dict) and set(output) == {"reference", "case_id"}, output
     reference = output["reference"]
     assert str(uuid.UUID(reference)) == reference, reference
     assert output == {"reference": reference, "case_id": f"CASE-{reference[:8]}"}, output
