@@ -1,7 +1,8 @@
 """Plan validation: each fixture yields exactly its one error; valid plans yield none.
 
 Fixtures live in ``invalid/<CODE>_<what>.py``: a realistic small plan with exactly one
-violation, a first line ``# expect: <CODE> line <N>`` and an optional second line
+violation, a first line ``# expect: <CODE> line <N>`` (``# expect: <CODE> warning line
+<N>`` for a warning, which must come with no error at all) and an optional second line
 ``# tools: a.b, c`` with the tools granted to the agent (without it, grants are unknown
 and ADP406 is not checked).
 """
@@ -20,20 +21,21 @@ from agents_durable.plans._validate import parse_and_validate, validate_plan
 INVALID = Path(__file__).parent / "invalid"
 FIXTURES = sorted(INVALID.glob("*.py"))
 GALLERY = Path(__file__).resolve().parents[2] / "plans"
-_EXPECT = re.compile(r"\A# expect: (ADP\d{3}) line (\d+)\n")
+_EXPECT = re.compile(r"\A# expect: (ADP\d{3}) (warning )?line (\d+)\n")
 _TOOLS = re.compile(r"\A[^\n]*\n# tools: ([^\n]*)\n")
 
 #: Codes that have no fixture file, each with the reason. Every code has one today.
 CODES_WITHOUT_FIXTURE: dict[str, str] = {}
 
 
-def _expectation(path: Path) -> tuple[str, str, int, set[str] | None]:
+def _expectation(path: Path) -> tuple[str, str, str, int, set[str] | None]:
     source = path.read_text(encoding="utf-8")
     expect = _EXPECT.match(source)
     assert expect, f"{path.name} must start with '# expect: ADPnnn line N'"
     tools = _TOOLS.match(source)
     granted = {t.strip() for t in tools.group(1).split(",") if t.strip()} if tools else None
-    return source, expect.group(1), int(expect.group(2)), granted
+    severity = "warning" if expect.group(2) else "error"
+    return source, expect.group(1), severity, int(expect.group(3)), granted
 
 
 def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -46,10 +48,13 @@ def _codes(source: str, **kwargs: object) -> list[str]:
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
 def test_fixture_reports_exactly_its_violation(path: Path) -> None:
-    source, code, line, tools = _expectation(path)
+    source, code, severity, line, tools = _expectation(path)
     assert path.name.startswith(f"{code}_"), "a fixture is named for the code it expects"
-    errors = _errors(validate_plan(source, tools=tools))
-    assert [(e.code, e.line) for e in errors] == [(code, line)], [str(e) for e in errors]
+    diagnostics = validate_plan(source, tools=tools)
+    errors = [d for d in diagnostics if d.severity == severity]
+    assert [(e.code, e.line) for e in errors] == [(code, line)], [str(e) for e in diagnostics]
+    if severity == "warning":  # a warning fixture is otherwise a valid plan
+        assert _errors(diagnostics) == [], [str(e) for e in diagnostics]
     error = errors[0]
     assert error.message.strip() and error.hint.strip()
     assert error.hint != error.message
@@ -150,7 +155,7 @@ async def run(event, step):
         step.do("quote a", lambda: tools.shipping.quote("a")),
         step.do("quote b", lambda: tools.shipping.quote("b"), timeout=30),
     )
-    more = await step.gather(*[step.do(f"quote {c}", lambda: tools.shipping.quote(c))
+    more = await step.gather(*[step.do(f"quote {c}", lambda c=c: tools.shipping.quote(c))
                                for c in event.payload["carriers"]])
     try:
         ack = await step.wait_for_event("ack", type="ack", timeout="12 months",
