@@ -58,19 +58,27 @@ class _Flow:
                  run: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
         self.tree, self.step_name, self.run = tree, step_name, run
         self.parents: dict[int, ast.AST] = {}
-        self.defs: dict[str, list[Function]] = {}
+        #: id(node) -> the function whose body holds it (None: module level). Defaults
+        #: and decorators belong to the scope around their function.
+        self.scopes: dict[int, ast.AST | None] = {}
+        self.defs: dict[tuple[str, int], list[Function]] = {}  # (name, id(scope)) -> defs
         self.step_functions: dict[str, list[Function]] = {}
         self.calls: list[ast.Call] = []
         self.loads: dict[str, list[ast.Name]] = {}
-        stack: list[ast.AST] = [tree]
+        # Every cost below is linear in the tree times its nesting depth (bounded by the
+        # policy): the validator must stay fast on the largest plan it accepts.
+        stack: list[tuple[ast.AST, ast.AST | None]] = [(tree, None)]
         while stack:
-            node = stack.pop()
+            node, scope = stack.pop()
+            self.scopes[id(node)] = scope
+            inner = {id(s) for s in node.body} if isinstance(node, _FUNCTIONS) else (
+                {id(node.body)} if isinstance(node, ast.Lambda) else set())
             for child in ast.iter_child_nodes(node):
                 if not isinstance(child, LEAF_NODES):
                     self.parents[id(child)] = node
-                    stack.append(child)
+                    stack.append((child, node if id(child) in inner else scope))
             if isinstance(node, _FUNCTIONS):
-                self.defs.setdefault(node.name, []).append(node)
+                self.defs.setdefault((node.name, id(scope)), []).append(node)
                 if any(self._is_step_decorator(d) for d in node.decorator_list):
                     self.step_functions.setdefault(node.name, []).append(node)
             elif isinstance(node, ast.Call):
@@ -78,6 +86,14 @@ class _Flow:
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.loads.setdefault(node.id, []).append(node)
         self.calls.sort(key=_position)
+        self._uses: dict[tuple[str, int], list[ast.Name]] = {}  # loads in a scope or below
+        for name, loads in self.loads.items():
+            for load in loads:
+                for function in [*self._functions_around(load), None]:
+                    self._uses.setdefault((name, id(function)), []).append(load)
+        self._held: dict[tuple[str, int], list[Finding]] = {}
+        self._rebound: dict[int, set[str]] = {}
+        self._step_makers: dict[int, ast.Call] | None = None
         self.callbacks: dict[int, ast.AST] = {}  # id -> lambda or def run as a step
         for call in self.calls:
             if step_method(call, step_name) == "do" and not self._is_decorator(call):
@@ -97,17 +113,14 @@ class _Flow:
         return isinstance(parent, _FUNCTIONS) and any(d is call for d in parent.decorator_list)
 
     def _functions_around(self, node: ast.AST) -> Iterator[ast.AST]:
-        """The functions whose body holds ``node``, nearest first (defaults and
-        decorators belong to the scope around their function)."""
-        child, parent = node, self.parents.get(id(node))
-        while parent is not None:
-            if (isinstance(parent, ast.Lambda) and child is parent.body) or (
-                    isinstance(parent, _FUNCTIONS) and any(s is child for s in parent.body)):
-                yield parent
-            child, parent = parent, self.parents.get(id(parent))
+        """The functions whose body holds ``node``, nearest first."""
+        scope = self.scopes.get(id(node))
+        while scope is not None:
+            yield scope
+            scope = self.scopes.get(id(scope))
 
     def _scope(self, node: ast.AST) -> ast.AST | None:
-        return next(self._functions_around(node), None)
+        return self.scopes.get(id(node))
 
     def _in_callback(self, node: ast.AST) -> ast.AST | None:
         return next((f for f in self._functions_around(node) if id(f) in self.callbacks), None)
@@ -115,11 +128,8 @@ class _Flow:
     def _resolve(self, name: str, at: ast.AST) -> list[Function]:
         """The plan's own ``def name`` visible at ``at``: in the nearest enclosing scope
         that defines it, or at top level."""
-        candidates = self.defs.get(name, [])
-        if not candidates:
-            return []
         for scope in [*self._functions_around(at), None]:
-            found = [d for d in candidates if self._scope(d) is scope]
+            found = self.defs.get((name, id(scope)))
             if found:
                 return found
         return []
@@ -220,23 +230,29 @@ class _Flow:
         if kind != "assign" or taker is None:
             return []
         targets = _assigned_names(taker)
-        scope = self._scope(taker)
-        uses = [use for name in targets for use in self.loads.get(name, [])
-                if scope is None or any(f is scope for f in self._functions_around(use))]
-        if not uses:
+        scope = id(self._scope(taker))
+        if not any(self._uses.get((name, scope)) for name in targets):
             return [never]
         if contained or len(targets) != 1:
             return []  # a list of step calls: how it is awaited is the plan's business
-        name = targets[0]
-        for use in uses:
-            use_kind, _, _ = self._consumer(use)
-            if use_kind not in {"await", "gather", "collect", "helper", "return", "assign"}:
-                return [Finding(
-                    "ADP401", use, f"`{name}` holds a step call that has not run yet; it "
-                                   "can only be awaited or passed to `step.gather`.",
-                    f"Write `result = await {name}` (or `await {self.step_name}.gather("
-                    f"{name}, ...)`) and use the result.")]
-        return []
+        return self._held_uses(targets[0], scope)
+
+    def _held_uses(self, name: str, scope: int) -> list[Finding]:
+        """ADP401 at the first use of variable ``name`` (holding a step call) that is not
+        an await, a gather or a hand-over; the same for every such variable in a scope."""
+        key = (name, scope)
+        if key not in self._held:
+            self._held[key] = []
+            for use in self._uses.get(key, []):
+                if self._consumer(use)[0] not in {"await", "gather", "collect", "helper",
+                                                  "return", "assign"}:
+                    self._held[key] = [Finding(
+                        "ADP401", use, f"`{name}` holds a step call that has not run yet; "
+                                       "it can only be awaited or passed to `step.gather`.",
+                        f"Write `result = await {name}` (or `await {self.step_name}.gather("
+                        f"{name}, ...)`) and use the result.")]
+                    break
+        return self._held[key]
 
     def _closures(self, call: ast.Call) -> list[Finding]:
         """ADP412: a callback sees a loop variable after the loop rebound it."""
@@ -274,31 +290,43 @@ class _Flow:
         names: set[str] = set()
         child, parent = node, self.parents.get(id(node))
         while parent is not None and not isinstance(parent, _SCOPES):
-            if isinstance(parent, _LOOPS) and any(s is child for s in parent.body):
-                names |= _stored_names(parent.body)
-                if isinstance(parent, ast.For):
-                    names |= _stored_names([parent.target])
-            elif isinstance(parent, _COMPREHENSIONS):
-                for generator in parent.generators:
-                    names |= _stored_names([generator.target])
+            if isinstance(parent, (*_LOOPS, *_COMPREHENSIONS)) and not (
+                    isinstance(parent, _LOOPS) and child in parent.orelse):
+                if id(parent) not in self._rebound:
+                    self._rebound[id(parent)] = _loop_names(parent)
+                names |= self._rebound[id(parent)]
             child, parent = parent, self.parents.get(id(parent))
         return names
 
-    def _makes_steps(self, function: Function, seen: set[int]) -> ast.Call | None:
-        """The first step call ``function`` makes (directly or through its helpers)."""
-        if id(function) in seen:
-            return None
-        seen.add(id(function))
-        for node in _body_nodes(function):
-            if not isinstance(node, ast.Call):
-                continue
-            if self._is_step_call(node):
-                return node
-            if isinstance(node.func, ast.Name):
-                for helper in self._resolve(node.func.id, node):
-                    if id(helper) not in self.callbacks and self._makes_steps(helper, seen):
-                        return node
-        return None
+    def _makers(self) -> dict[int, ast.Call]:
+        """id(def) -> a step call the function makes, directly or through helpers it
+        calls by name (a fixpoint over the call graph, computed once)."""
+        if self._step_makers is None:
+            makers: dict[int, ast.Call] = {}
+            callers: dict[int, list[int]] = {}
+            functions = [f for group in self.defs.values() for f in group]
+            for function in functions:
+                direct: list[ast.Call] = []
+                for node in _body_nodes(function):
+                    if not isinstance(node, ast.Call):
+                        continue
+                    if self._is_step_call(node):
+                        direct.append(node)
+                    elif isinstance(node.func, ast.Name):
+                        for helper in self._resolve(node.func.id, node):
+                            if id(helper) not in self.callbacks:
+                                callers.setdefault(id(helper), []).append(id(function))
+                if direct:
+                    makers[id(function)] = min(direct, key=_position)
+            work = list(makers)
+            while work:
+                helper = work.pop()
+                for caller in callers.get(helper, []):
+                    if caller not in makers:
+                        makers[caller] = makers[helper]
+                        work.append(caller)
+            self._step_makers = makers
+        return self._step_makers
 
     def _nested_steps(self) -> list[Finding]:
         """ADP409: a step (or a helper that makes steps) called inside a step callback."""
@@ -309,9 +337,8 @@ class _Flow:
             callback = self._in_callback(call)
             if callback is None:
                 continue
-            where = ("a step function" if any(callback is f for f in
-                                              self._all_step_functions())
-                     else "a step callback")
+            where = ("a step function" if isinstance(callback, _FUNCTIONS)
+                     and callback.name in self.step_functions else "a step callback")
             if self._is_step_call(call):
                 findings.append(Finding(
                     "ADP409", call, f"{self._describe(call)} is called inside {where}; "
@@ -322,7 +349,7 @@ class _Flow:
             for helper in self._resolve(call.func.id, call):
                 if id(helper) in self.callbacks:
                     continue
-                inner = self._makes_steps(helper, set())
+                inner = self._makers().get(id(helper))
                 if inner is not None:
                     findings.append(Finding(
                         "ADP409", call, f"`{helper.name}(...)` makes steps ("
@@ -431,6 +458,16 @@ def _body_nodes(function: ast.AST) -> Iterator[ast.AST]:
             continue
         stack.extend(child for child in ast.iter_child_nodes(node)
                      if not isinstance(child, LEAF_NODES))
+
+
+def _loop_names(loop: ast.AST) -> set[str]:
+    """Names a loop or comprehension binds again on every iteration."""
+    if isinstance(loop, ast.For):
+        return _stored_names([loop.target, *loop.body])
+    if isinstance(loop, ast.While):
+        return _stored_names(loop.body)
+    generators = getattr(loop, "generators", [])
+    return _stored_names([generator.target for generator in generators])
 
 
 def _stored_names(nodes: list[ast.AST] | list[ast.stmt] | list[ast.expr]) -> set[str]:
