@@ -13,7 +13,8 @@ The passes, cheapest first, each stopping the ones after it when it fails:
    recurse as deep as ``policy.max_nesting`` and no deeper;
 4. the module's shape (ADP101-ADP104) and one iterative walk over every node that applies
    the name, import, construct, step and tool rules (ADP2xx-ADP4xx; step rules live in
-   ``_validate_steps.py``);
+   ``_validate_steps.py``), then the rules about where step calls flow, which look
+   across statements (``_validate_flow.py``: awaiting, callbacks, step functions);
 5. when nothing else failed, a plain ``compile`` of the tree, for the few errors CPython
    reports only at compile time (``break`` outside a loop, a repeated parameter name).
 

@@ -320,10 +320,10 @@ class _Flow:
                     makers[id(function)] = min(direct, key=_position)
             work = list(makers)
             while work:
-                helper = work.pop()
-                for caller in callers.get(helper, []):
+                maker = work.pop()
+                for caller in callers.get(maker, []):
                     if caller not in makers:
-                        makers[caller] = makers[helper]
+                        makers[caller] = makers[maker]
                         work.append(caller)
             self._step_makers = makers
         return self._step_makers
@@ -371,8 +371,8 @@ class _Flow:
                     if any(f in functions for f in self._resolve(name, use))]
             for use in uses:
                 kind, _, _ = self._consumer(use)
-                called = isinstance(self.parents.get(id(use)), ast.Call) and \
-                    self.parents[id(use)].func is use  # type: ignore[attr-defined]
+                parent = self.parents.get(id(use))
+                called = isinstance(parent, ast.Call) and parent.func is use
                 if kind in _AWAITED and not called:
                     findings.append(Finding(
                         "ADP410", use, f"`{name}` is a step function; awaiting it without "

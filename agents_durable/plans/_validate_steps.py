@@ -1,4 +1,5 @@
-"""Validation rules for the plan's shape, the step API and tools (ADP101-ADP104, ADP4xx).
+"""Validation rules for the plan's shape, the step API and tools (ADP101-ADP104, ADP402-
+ADP408; the rules that follow step calls across statements are in ``_validate_flow.py``).
 
 These rules are static and only judge what is literally in the source: a step name written
 as a string literal, a duration written as a literal, a ``retries`` dict written inline.
