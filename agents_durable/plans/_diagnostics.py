@@ -33,7 +33,7 @@ CODES: dict[str, str] = {
     "ADP208": "a wall-clock read outside a step (datetime.now/today/utcnow)",
     "ADP301": "class definition",
     "ADP302": "`yield` (generators are not allowed)",
-    "ADP303": "`global` (`nonlocal` is allowed since it was added to plans)",
+    "ADP303": "`global` statement (`nonlocal` is allowed)",
     "ADP304": "bare `except:` or catching BaseException, GeneratorExit, SystemExit or "
               "KeyboardInterrupt",
     "ADP305": "`except*` (exception groups)",
