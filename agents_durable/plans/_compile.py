@@ -22,6 +22,7 @@ from RestrictedPython import compile_restricted_exec
 from agents_durable.errors import PlanRejected, PlanRuntimeError
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture, make_builtins
+from agents_durable.plans._constructs import match_class_globals
 from agents_durable.plans._diagnostics import Diagnostic
 from agents_durable.plans._guards import Guards
 from agents_durable.plans._modules import decimal_context, make_importer
@@ -146,6 +147,7 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
     builtins = make_builtins(guards, printer)
     builtins["__import__"] = make_importer(guards, plan.policy)
     namespace = guards.namespace()
+    namespace.update(match_class_globals())
     namespace.update(extra)
     namespace["__builtins__"] = builtins
     namespace["__name__"] = "plan"

@@ -33,7 +33,7 @@ CODES: dict[str, str] = {
     "ADP208": "a wall-clock read outside a step (datetime.now/today/utcnow)",
     "ADP301": "class definition",
     "ADP302": "`yield` (generators are not allowed)",
-    "ADP303": "`global` or `nonlocal`",
+    "ADP303": "`global` statement (`nonlocal` is allowed)",
     "ADP304": "bare `except:` or catching BaseException, GeneratorExit, SystemExit or "
               "KeyboardInterrupt",
     "ADP305": "`except*` (exception groups)",
@@ -42,15 +42,24 @@ CODES: dict[str, str] = {
     "ADP308": "an f-string format spec that is computed or too wide",
     "ADP309": "a construct the restricted compiler refuses",
     "ADP310": "`with` statement (context managers are not available to plans)",
-    "ADP311": "`match` statement or other construct not supported in plans",
-    "ADP401": "a `step.*` call that is not awaited",
+    "ADP311": "a construct not supported in plans (a decorator other than `@step.do`, a "
+              "`type` alias, type parameters)",
+    "ADP312": "`return`, `break` or `continue` inside a `finally` block (PEP 765)",
+    "ADP313": "a `match` pattern plans cannot use (a class pattern on a non-builtin type "
+              "or with keyword sub-patterns, a dotted value or key)",
+    "ADP401": "a `step.*` call (or step function call) that is never awaited",
     "ADP402": "unknown `step` method",
     "ADP403": "a literal duration that cannot be parsed (unknown unit or bad number)",
     "ADP404": "a literal step name that is empty, too long, or has control characters",
     "ADP405": "bad literal `retries`/`timeout` options for step.do",
     "ADP406": "a tool that is not granted to this agent",
-    "ADP407": "a tool called outside a step callback",
+    "ADP407": "a tool called outside a step callback (in `run` or a helper it calls)",
     "ADP408": "a step call with missing or extra arguments",
+    "ADP409": "a step made inside a step callback or step function (steps cannot nest)",
+    "ADP410": "a step function (`@step.do`) awaited or gathered without calling it",
+    "ADP411": "warning: a step function (`@step.do`) that is never called",
+    "ADP412": "warning: a step callback that uses a loop variable rebound before it runs",
+    "ADP413": "warning: a step function parameter the engine cannot fill",
     "ADP501": "the source is too large, too deeply nested or has too many nodes",
 }
 

@@ -44,15 +44,25 @@ def extract_outline(tree: ast.Module) -> list[OutlineEntry]:
 
     The step object is the second parameter of ``run`` (``step`` by default), wherever
     that name is used, so helpers that take the step object under the same name are
-    included. ``@step.do("name")`` decorators count as ``do`` steps.
+    included. ``@step.do("name")`` decorators count as ``do`` steps; ``@step.do()``
+    takes the decorated function's name.
     """
     step_name = step_parameter_name(find_run(tree))
     found: list[tuple[int, int, OutlineEntry]] = []
+    unnamed: dict[int, str] = {}  # id(decorator call) -> the function's name
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and not decorator.args and not any(
+                        kw.arg in ("name", None) for kw in decorator.keywords):
+                    unnamed[id(decorator)] = node.name
     for node in ast.walk(tree):
         kind = step_method(node, step_name)
         if kind is None or not isinstance(node, ast.Call):
             continue
         name = literal_step_name(node) if kind in _NAMED_KINDS else None
+        if kind == "do" and id(node) in unnamed:
+            name = unnamed[id(node)]
         found.append((node.lineno, node.col_offset,
                       OutlineEntry(kind=kind, name=name, line=node.lineno)))
     found.sort(key=lambda item: (item[0], item[1]))

@@ -18,6 +18,21 @@ injects our budget:
   f-string with several fields, so that text is measured before it is built;
 - augmented assignment to an item (``counts[k] += 1``), which RestrictedPython forbids,
   is rewritten into guarded read, operator and write, evaluating target and key once.
+
+It also allows two statements RestrictedPython refuses, after checking their names like
+any other binding: ``nonlocal`` and ``match``. Patterns run in C without our guards, so
+only the forms that touch nothing but data are accepted: literal, capture, wildcard,
+sequence, mapping (literal keys), ``|``, ``as`` and guards, and class patterns of the
+builtin data types in :data:`MATCH_CLASSES` with at most one positional sub-pattern
+(which matches the subject itself). Their class name is rewritten to a hidden global
+bound to the real type (``case str(s)`` -> ``case _match_str_(s)``): the plan's own
+``str`` is a stand-in that ``match`` cannot use, and a plan cannot rebind an underscore
+name, so a class pattern never reaches a class whose ``__match_args__`` would read
+attributes unguarded. Keyword sub-patterns (``case int(real=r)``) and dotted value
+patterns (``case math.pi``) would read attributes unguarded and are refused.
+
+``return``, ``break`` and ``continue`` directly in a ``finally`` block are refused: they
+would swallow whatever exception is in flight, the engine's own signals included.
 """
 
 from __future__ import annotations
@@ -30,6 +45,13 @@ from RestrictedPython.transformer import (
     IOPERATOR_TO_STR,
     RestrictingNodeTransformer,
     copy_locations,
+)
+
+from agents_durable.plans._constructs import (
+    MATCH_CLASSES,
+    finally_exits,
+    literal_pattern_value,
+    match_global,
 )
 
 __all__ = ["BINOP_GUARDS", "MAX_FORMAT_WIDTH", "PlanTransformer"]
@@ -242,7 +264,67 @@ class PlanTransformer(RestrictingNodeTransformer):
         for handler in node.handlers:
             if handler.type is None:
                 self.error(handler, "A bare `except:` is not allowed in plans.")
+        for statement in finally_exits(node.finalbody):
+            word = type(statement).__name__.lower()
+            self.error(statement, f"`{word}` inside a `finally` block is not allowed in plans.")
         return super().visit_Try(node)
+
+    # -- nonlocal and match: allowed, with their names checked ---------------------------
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> Any:
+        for name in node.names:
+            self.check_name(node, name)
+        return node
+
+    def visit_Match(self, node: ast.Match) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_match_case(self, node: ast.match_case) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_MatchValue(self, node: ast.MatchValue) -> Any:
+        # The value stays as written: the compiler accepts only literals and dotted names
+        # here, and a dotted name would be looked up without the attribute guard.
+        if not literal_pattern_value(node.value):
+            self.error(node, "Only literal values are allowed in `case` patterns.")
+        return node
+
+    def visit_MatchSingleton(self, node: ast.MatchSingleton) -> Any:
+        return node
+
+    def visit_MatchSequence(self, node: ast.MatchSequence) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> Any:
+        self.check_name(node, node.name)
+        return node
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> Any:
+        if not all(literal_pattern_value(key) for key in node.keys):
+            self.error(node, "Only literal keys are allowed in mapping patterns.")
+        self.check_name(node, node.rest)
+        node.patterns = [self.visit(pattern) for pattern in node.patterns]
+        return node
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> Any:
+        self.check_name(node, node.name)
+        return self.node_contents_visit(node)
+
+    def visit_MatchOr(self, node: ast.MatchOr) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> Any:
+        cls = node.cls
+        if not (isinstance(cls, ast.Name) and cls.id in MATCH_CLASSES):
+            self.error(node, "Class patterns may only name a builtin data type "
+                             f"({', '.join(sorted(MATCH_CLASSES))}).")
+        elif node.kwd_attrs or len(node.patterns) > 1:
+            self.error(node, "A class pattern may only hold one positional sub-pattern.")
+        else:
+            node.cls = ast.Name(match_global(cls.id), ast.Load())
+            copy_locations(node.cls, cls)
+        node.patterns = [self.visit(pattern) for pattern in node.patterns]
+        return node
 
 
 def _unwrap_write(node: ast.expr) -> ast.expr:

@@ -13,7 +13,8 @@ The passes, cheapest first, each stopping the ones after it when it fails:
    recurse as deep as ``policy.max_nesting`` and no deeper;
 4. the module's shape (ADP101-ADP104) and one iterative walk over every node that applies
    the name, import, construct, step and tool rules (ADP2xx-ADP4xx; step rules live in
-   ``_validate_steps.py``);
+   ``_validate_steps.py``), then the rules about where step calls flow, which look
+   across statements (``_validate_flow.py``: awaiting, callbacks, step functions);
 5. when nothing else failed, a plain ``compile`` of the tree, for the few errors CPython
    reports only at compile time (``break`` outside a loop, a repeated parameter name).
 
@@ -32,14 +33,15 @@ import warnings
 from collections.abc import Collection, Iterator, Mapping
 from typing import NamedTuple
 
+from agents_durable.plans._constructs import MATCH_CLASSES, finally_exits, literal_pattern_value
 from agents_durable.plans._diagnostics import Diagnostic, Severity
 from agents_durable.plans._policy import HOST_EFFECT_MODULES, REPLACEMENTS, PlanPolicy
+from agents_durable.plans._validate_flow import check_flow
 from agents_durable.plans._validate_steps import (
     LEAF_NODES,
     Finding,
     check_module,
     check_step_attribute,
-    check_step_awaited,
     check_step_call,
     check_tool_call,
     check_tool_grant,
@@ -131,7 +133,6 @@ _CONSTRUCTS: Mapping[str, tuple[str, str, str]] = {
                             "suspended durably.",
                   "Build a list and return it instead of yielding items."),
     "Global": ("ADP303", "`global {names}` is not allowed in a plan.", _NO_SHARED_STATE),
-    "Nonlocal": ("ADP303", "`nonlocal {names}` is not allowed in a plan.", _NO_SHARED_STATE),
     "TryStar": ("ADP305", "`except*` (exception groups) is not allowed in a plan.",
                 "Use `try`/`except` with ordinary exception types."),
     "AsyncFor": ("ADP306", "`async for` is not allowed in a plan.",
@@ -143,8 +144,6 @@ _CONSTRUCTS: Mapping[str, tuple[str, str, str]] = {
                   "Drop the annotation and write `{target} = ...`."),
     "With": ("ADP310", "`with` statements are not allowed in a plan; no context managers "
                        "are available.", _NO_CONTEXT_MANAGERS),
-    "Match": ("ADP311", "`match` statements are not supported in plans.",
-              "Use an `if`/`elif` chain instead."),
     "TypeAlias": ("ADP311", "`type` alias statements are not supported in plans.",
                   "Remove the alias; plans are not type-checked."),
 }
@@ -313,6 +312,7 @@ class _Checker:
             children = [(child, node, child_scope)
                         for child, child_scope in self._children(node, scope)]
             stack.extend(reversed(children))
+        self._report_all(check_flow(self.tree, self.step_name, self.run))
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -322,8 +322,11 @@ class _Checker:
                 self.bound.add(node.id)
             elif isinstance(node, ast.arg):
                 self.bound.add(node.arg)
-            elif isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.ExceptHandler)):
+            elif isinstance(node, (*_FUNCTIONS, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+                                   ast.MatchStar)):
                 self.bound.add(node.name or "")
+            elif isinstance(node, ast.MatchMapping):
+                self.bound.add(node.rest or "")
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -483,6 +486,63 @@ class _Checker:
         if node.name:
             self._check_bound_name(node, node.name)
 
+    def _visit_Nonlocal(self, node: ast.Nonlocal, scope: _Scope) -> None:
+        for name in node.names:
+            self._check_bound_name(node, name)
+
+    # -- match patterns (ADP206, ADP313) --------------------------------------------
+
+    def _visit_MatchAs(self, node: ast.MatchAs, scope: _Scope) -> None:
+        if node.name:
+            self._check_bound_name(node, node.name)
+
+    def _visit_MatchStar(self, node: ast.MatchStar, scope: _Scope) -> None:
+        if node.name:
+            self._check_bound_name(node, node.name)
+
+    def _visit_MatchValue(self, node: ast.MatchValue, scope: _Scope) -> None:
+        if not literal_pattern_value(node.value):
+            text = shorten(ast.unparse(node.value))
+            self._report("ADP313", node, f"`case {text}:` compares with a dotted name, which "
+                                         "plans cannot use in a pattern.",
+                         f"Capture the value and compare in a guard: `case value if value "
+                         f"== {text}:`, or write the literal value.")
+
+    def _visit_MatchMapping(self, node: ast.MatchMapping, scope: _Scope) -> None:
+        if node.rest:
+            self._check_bound_name(node, node.rest)
+        for key in node.keys:
+            if not literal_pattern_value(key):
+                self._report("ADP313", key, f"The mapping pattern key "
+                                            f"`{shorten(ast.unparse(key))}` is a dotted name; "
+                                            "plans can match only literal keys.",
+                             'Write the key as a literal, such as `case {"type": kind}:`.')
+
+    def _visit_MatchClass(self, node: ast.MatchClass, scope: _Scope) -> None:
+        cls = node.cls
+        text = f"case {shorten(ast.unparse(node), 50)}:"
+        types = listing(MATCH_CLASSES)
+        if not isinstance(cls, ast.Name) or cls.id not in MATCH_CLASSES \
+                or cls.id in self.bound:
+            name = shorten(ast.unparse(cls))
+            why = (f"`{name}` is a name this plan assigns" if isinstance(cls, ast.Name)
+                   and cls.id in MATCH_CLASSES else f"`{name}` is not a builtin data type")
+            self._report("ADP313", node, f"`{text}` is a class pattern and {why}; plans can "
+                                         f"match classes only of the types {types}.",
+                         'Match the data instead, such as `case {"type": "point", "x": x}:` '
+                         "for a dict, or test it with `isinstance(value, ...)` in an `if`.")
+        elif node.kwd_attrs:
+            self._report("ADP313", node, f"`{text}` matches attributes by keyword, which "
+                                         "plans cannot do: the attributes would be read "
+                                         "without the sandbox's checks.",
+                         f"Capture the value with `case {cls.id}() as value:` and read what "
+                         "you need in the case body, or match a dict by key.")
+        elif len(node.patterns) > 1:
+            self._report("ADP313", node, f"`{text}` has {len(node.patterns)} positional "
+                                         f"sub-patterns; `{cls.id}(...)` takes at most one, "
+                                         "which matches the value itself.",
+                         f"Write `case {cls.id}(value):` or `case {cls.id}() as value:`.")
+
     def _visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
                            scope: _Scope) -> None:
         self._check_bound_name(node, node.name)
@@ -492,7 +552,8 @@ class _Checker:
                              f"The decorator `@{shorten(ast.unparse(decorator))}` is not "
                              "supported in plans.",
                              'Remove it; the only decorator a plan may use is '
-                             '`@step.do("name")`.')
+                             '`@step.do("name")` (or `@step.do()`, named after the '
+                             'function).')
         if getattr(node, "type_params", None):
             self._report("ADP311", node, "Type parameters are not supported in plans.",
                          "Remove the type parameters; plans are not type-checked.")
@@ -508,7 +569,6 @@ class _Checker:
             if decorator and method != "do":
                 return  # ADP311 already says this decorator is not supported
             self._report_all(check_step_call(node, method, decorator=decorator))
-            self._report_all(check_step_awaited(node, method, self.parents, self.step_name))
             return
         func = node.func
         if isinstance(func, ast.Name) and func.id not in self.bound:
@@ -605,6 +665,15 @@ class _Checker:
                     self._report("ADP304", caught,
                                  f"`except {caught.id}` is not allowed in a plan; it would "
                                  "catch the engine's own signals.", hint)
+        for statement in finally_exits(node.finalbody):
+            word = type(statement).__name__.lower()
+            self._report("ADP312", statement,
+                         f"`{word}` inside a `finally` block discards the exception in "
+                         "flight, the engine's own signals included (Python 3.14 deprecates "
+                         "it, PEP 765).",
+                         "Move the `" + word + "` after the `try` statement (set a variable "
+                         "in `finally` and act on it afterwards); keep only cleanup in "
+                         "`finally`.")
 
     def _visit_comprehension(self, node: ast.comprehension, scope: _Scope) -> None:
         if node.is_async:

@@ -1,4 +1,5 @@
-"""Validation rules for the plan's shape, the step API and tools (ADP101-ADP104, ADP4xx).
+"""Validation rules for the plan's shape, the step API and tools (ADP101-ADP104, ADP402-
+ADP408; the rules that follow step calls across statements are in ``_validate_flow.py``).
 
 These rules are static and only judge what is literally in the source: a step name written
 as a string literal, a duration written as a literal, a ``retries`` dict written inline.
@@ -25,7 +26,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 __all__ = [
     "DEFAULT_STEP_NAME",
@@ -37,7 +38,6 @@ __all__ = [
     "Finding",
     "check_module",
     "check_step_attribute",
-    "check_step_awaited",
     "check_step_call",
     "check_tool_call",
     "check_tool_grant",
@@ -49,6 +49,7 @@ __all__ = [
     "shorten",
     "step_method",
     "step_parameter_name",
+    "tool_path",
 ]
 
 #: Every method of the step object, in the order the docs present them.
@@ -83,6 +84,7 @@ class Finding(NamedTuple):
     node: ast.AST
     message: str
     hint: str
+    severity: Literal["error", "warning"] = "error"
 
 
 class _Signature(NamedTuple):
@@ -346,7 +348,8 @@ def check_step_call(call: ast.Call, method: str, *, decorator: bool = False) -> 
                                'used as a decorator takes only the name: `@step.do("name")`'))
     if not (starred or double_starred):
         for required in signature.required:
-            if required not in bound and not (decorator and required == "fn"):
+            # As a decorator the name is optional: it defaults to the function's name.
+            if required not in bound and not decorator:
                 findings.append(_arity(call, method, f"is missing `{required}`"))
 
     if "name" in bound:
@@ -364,47 +367,6 @@ def check_step_call(call: ast.Call, method: str, *, decorator: bool = False) -> 
         findings.append(_arity(event_type, method,
                                "needs `type` to be a non-empty string"))
     return findings
-
-
-def _is_gather_argument(node: ast.AST, parent: ast.AST, parents: Mapping[int, ast.AST],
-                        step_name: str) -> bool:
-    """Whether ``node`` is an argument of ``step.gather(...)``: directly, or as an element
-    of a list, tuple or comprehension that is star-unpacked into it."""
-    if isinstance(parent, (ast.List, ast.Tuple)) or (
-            isinstance(parent, (ast.ListComp, ast.GeneratorExp)) and parent.elt is node):
-        starred = parents.get(id(parent))
-        if not isinstance(starred, ast.Starred):
-            return False
-        node, parent = starred, parents.get(id(starred))
-    return (step_method(parent, step_name) == "gather" and isinstance(parent, ast.Call)
-            and any(arg is node for arg in parent.args))
-
-
-def check_step_awaited(call: ast.Call, method: str, parents: Mapping[int, ast.AST],
-                       step_name: str) -> list[Finding]:
-    """ADP401: a step call must be awaited right where it is made.
-
-    Allowed: ``await step.x(...)``; a step call passed to ``step.gather(...)`` (directly,
-    or in a list/comprehension unpacked with ``*``); ``@step.do("name")`` as a decorator.
-    Storing a step call in a variable to await later is refused, to keep the rule simple
-    and the journal order obvious.
-    """
-    parent = parents.get(id(call))
-    if parent is None:
-        return []
-    if isinstance(parent, ast.Await) and parent.value is call:
-        return []
-    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-            and any(d is call for d in parent.decorator_list):
-        return []  # decorator form; ADP311 reports decorators other than step.do
-    if _is_gather_argument(call, parent, parents, step_name):
-        return []
-    return [Finding(
-        "ADP401", call,
-        f"`step.{method}(...)` is not awaited where it is called; a step must be awaited "
-        "(or passed directly to `step.gather`).",
-        f"Write `await step.{method}(...)` here, or pass the call directly to "
-        "`await step.gather(...)`.")]
 
 
 def _check_run(tree: ast.Module,
@@ -429,7 +391,7 @@ def _check_run(tree: ast.Module,
     return findings
 
 
-def _tool_path(node: ast.AST) -> str | None:
+def tool_path(node: ast.AST) -> str | None:
     """``"orders.get"`` for ``tools.orders.get``; None if ``node`` is not a tool path."""
     dotted = dotted_name(node)
     if dotted is None or not dotted.startswith("tools."):
@@ -442,7 +404,7 @@ def check_tool_grant(node: ast.Attribute, tools: frozenset[str]) -> list[Finding
 
     A prefix of a granted name (``tools.orders`` when ``orders.get`` is granted) is fine.
     """
-    path = _tool_path(node)
+    path = tool_path(node)
     if path is None or path in tools or any(t.startswith(f"{path}.") for t in tools):
         return []
     fix = (f"Use one of the granted tools ({listing(f'tools.{t}' for t in tools)}), "
@@ -458,7 +420,7 @@ def check_tool_call(call: ast.Call) -> list[Finding]:
     A tool call belongs in a step callback (a lambda or a nested def passed to
     ``step.do``); the caller knows the call's nearest enclosing function is ``run``.
     """
-    path = _tool_path(call.func)
+    path = tool_path(call.func)
     if path is None:
         return []
     return [Finding("ADP407", call,
@@ -507,8 +469,8 @@ def check_module(tree: ast.Module,
 
 
 #: Top-level statements that another code refuses wherever they are.
-_REFUSED_STATEMENTS = (ast.ClassDef, ast.Global, ast.Nonlocal, ast.With, ast.AsyncWith,
-                       ast.AsyncFor, ast.Match, ast.TryStar)
+_REFUSED_STATEMENTS = (ast.ClassDef, ast.Global, ast.With, ast.AsyncWith, ast.AsyncFor,
+                       ast.TryStar)
 _STATEMENT_WORDS: Mapping[type[ast.AST], str] = {
     ast.If: "an `if` statement", ast.For: "a `for` loop", ast.While: "a `while` loop",
     ast.Try: "a `try` statement", ast.Expr: "an expression statement",
@@ -516,6 +478,7 @@ _STATEMENT_WORDS: Mapping[type[ast.AST], str] = {
     ast.Delete: "a `del` statement", ast.Raise: "a `raise` statement",
     ast.Return: "a `return` statement", ast.Pass: "a `pass` statement",
     ast.Break: "a `break` statement", ast.Continue: "a `continue` statement",
+    ast.Match: "a `match` statement", ast.Nonlocal: "a `nonlocal` statement",
 }
 
 

@@ -45,7 +45,7 @@ async def run(event, step):
     async def charge(ctx):
         return await tools.billing.charge(event.payload["id"], ctx.idempotency_key)
 
-    quotes = await step.gather(*[step.do(f"quote {c}", lambda: tools.quote(c))
+    quotes = await step.gather(*[step.do(f"quote {c}", lambda c=c: tools.quote(c))
                                  for c in event.payload["carriers"]])
     totals = {q["carrier"]: q["price"] for q in quotes if q["price"] > 0}
     for index, (name, price) in enumerate(sorted(totals.items())):

@@ -113,3 +113,19 @@ def test_entry_is_frozen_and_round_trips_as_json() -> None:
     data = json.loads(json.dumps([entry.model_dump()]))
     assert [OutlineEntry(**item) for item in data] == [entry]
     assert OutlineEntry(kind="now", line=2).label == "dynamic"
+
+
+def test_a_nameless_step_decorator_takes_the_function_name() -> None:
+    source = '''
+async def run(event, step):
+    @step.do()
+    async def load_order():
+        return 1
+
+    @step.do("charge card")
+    async def charge(ctx, load_order):
+        return 2
+
+    return await charge()
+'''
+    assert _outline(source) == [("do", "load_order", 3), ("do", "charge card", 7)]

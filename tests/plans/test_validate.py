@@ -1,7 +1,8 @@
 """Plan validation: each fixture yields exactly its one error; valid plans yield none.
 
 Fixtures live in ``invalid/<CODE>_<what>.py``: a realistic small plan with exactly one
-violation, a first line ``# expect: <CODE> line <N>`` and an optional second line
+violation, a first line ``# expect: <CODE> line <N>`` (``# expect: <CODE> warning line
+<N>`` for a warning, which must come with no error at all) and an optional second line
 ``# tools: a.b, c`` with the tools granted to the agent (without it, grants are unknown
 and ADP406 is not checked).
 """
@@ -20,20 +21,21 @@ from agents_durable.plans._validate import parse_and_validate, validate_plan
 INVALID = Path(__file__).parent / "invalid"
 FIXTURES = sorted(INVALID.glob("*.py"))
 GALLERY = Path(__file__).resolve().parents[2] / "plans"
-_EXPECT = re.compile(r"\A# expect: (ADP\d{3}) line (\d+)\n")
+_EXPECT = re.compile(r"\A# expect: (ADP\d{3}) (warning )?line (\d+)\n")
 _TOOLS = re.compile(r"\A[^\n]*\n# tools: ([^\n]*)\n")
 
 #: Codes that have no fixture file, each with the reason. Every code has one today.
 CODES_WITHOUT_FIXTURE: dict[str, str] = {}
 
 
-def _expectation(path: Path) -> tuple[str, str, int, set[str] | None]:
+def _expectation(path: Path) -> tuple[str, str, str, int, set[str] | None]:
     source = path.read_text(encoding="utf-8")
     expect = _EXPECT.match(source)
     assert expect, f"{path.name} must start with '# expect: ADPnnn line N'"
     tools = _TOOLS.match(source)
     granted = {t.strip() for t in tools.group(1).split(",") if t.strip()} if tools else None
-    return source, expect.group(1), int(expect.group(2)), granted
+    severity = "warning" if expect.group(2) else "error"
+    return source, expect.group(1), severity, int(expect.group(3)), granted
 
 
 def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -46,10 +48,13 @@ def _codes(source: str, **kwargs: object) -> list[str]:
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
 def test_fixture_reports_exactly_its_violation(path: Path) -> None:
-    source, code, line, tools = _expectation(path)
+    source, code, severity, line, tools = _expectation(path)
     assert path.name.startswith(f"{code}_"), "a fixture is named for the code it expects"
-    errors = _errors(validate_plan(source, tools=tools))
-    assert [(e.code, e.line) for e in errors] == [(code, line)], [str(e) for e in errors]
+    diagnostics = validate_plan(source, tools=tools)
+    errors = [d for d in diagnostics if d.severity == severity]
+    assert [(e.code, e.line) for e in errors] == [(code, line)], [str(e) for e in diagnostics]
+    if severity == "warning":  # a warning fixture is otherwise a valid plan
+        assert _errors(diagnostics) == [], [str(e) for e in diagnostics]
     error = errors[0]
     assert error.message.strip() and error.hint.strip()
     assert error.hint != error.message
@@ -150,7 +155,7 @@ async def run(event, step):
         step.do("quote a", lambda: tools.shipping.quote("a")),
         step.do("quote b", lambda: tools.shipping.quote("b"), timeout=30),
     )
-    more = await step.gather(*[step.do(f"quote {c}", lambda: tools.shipping.quote(c))
+    more = await step.gather(*[step.do(f"quote {c}", lambda c=c: tools.shipping.quote(c))
                                for c in event.payload["carriers"]])
     try:
         ack = await step.wait_for_event("ack", type="ack", timeout="12 months",
@@ -181,8 +186,87 @@ async def run(event, step):
     return {"kind": str(kind), "status": status, "note": has_note}
 '''
 
+MATCH_AND_NONLOCAL = '''
+"""`match` with every supported pattern form, and `nonlocal` in a nested helper."""
+
+async def run(event, step):
+    handled = 0
+
+    def count():
+        nonlocal handled
+        handled += 1
+
+    for message in event.payload["messages"]:
+        match message:
+            case {"type": "order", "id": order_id, **rest}:
+                await step.do(f"load {order_id}", lambda: tools.orders.get(order_id))
+            case {"type": "ping"} | {"type": "pong"}:
+                pass
+            case [first, *others] if others:
+                print(first, others)
+            case str(text) | bytes(text):
+                print(text)
+            case int() | float() as number if number > 0:
+                print(number)
+            case None | True | -1 | 2.5:
+                pass
+            case _:
+                continue
+        count()
+    return {"handled": handled}
+'''
+
+STORED_STEP_CALLS = '''
+"""Step calls collected first and awaited later, with loop values bound as defaults."""
+
+async def run(event, step):
+    calls = []
+    for carrier in event.payload["carriers"]:
+        calls.append(step.do(f"quote {carrier}", lambda carrier=carrier: tools.quote(carrier)))
+    quotes = await step.gather(*calls)
+    pending = step.do("book", lambda ctx: tools.book(quotes[0], ctx.idempotency_key))
+    print("booking")
+    booking = await pending
+    checks = {name: step.do(f"check {name}", lambda name=name: tools.check(name))
+              for name in event.payload["names"]}
+    results = await step.gather(*checks.values())
+    for order_id in event.payload["ids"]:
+        await step.do(f"load {order_id}", lambda: tools.orders.get(order_id))
+
+    async def load_and_wait(order_id):
+        order = await step.do(f"load {order_id}", lambda: tools.orders.get(order_id))
+        await step.sleep(f"settle {order_id}", "1 minute")
+        return order
+
+    orders = await step.gather(*[load_and_wait(i) for i in event.payload["ids"]])
+    return {"booking": booking, "results": results, "orders": orders}
+'''
+
+STEP_FUNCTIONS = '''
+"""The decorator form: step functions, called and awaited, with injected parameters."""
+
+async def run(event, step):
+    @step.do()
+    async def load_order():
+        return await tools.orders.get(event.payload["id"])
+
+    @step.do("charge card", retries={"limit": 2})
+    async def charge(ctx, load_order):
+        return await tools.billing.charge(load_order["total"], ctx.idempotency_key)
+
+    async def call(function):
+        return await function()
+
+    receipt = await charge()
+    again = await call(load_order)
+    return {"receipt": receipt, "order": again}
+'''
+
 VALID_PLANS = {
     "spec_example": SPEC_EXAMPLE,
+    "match_and_nonlocal": MATCH_AND_NONLOCAL,
+    "stored_step_calls": STORED_STEP_CALLS,
+    "step_functions": STEP_FUNCTIONS,
     "loops_and_helpers": LOOPS_AND_HELPERS,
     "errors_and_decorator": ERRORS_AND_DECORATOR,
     "names_that_shadow_builtins": NAMES_THAT_SHADOW_BUILTINS,
@@ -193,7 +277,7 @@ VALID_PLANS = {
 def test_valid_plan_has_no_diagnostics(source: str) -> None:
     assert validate_plan(source) == []
     granted = {"orders.get", "tickets.open", "billing.charge", "billing.apply",
-               "shipping.quote"}
+               "shipping.quote", "quote", "book", "check"}
     assert validate_plan(source, tools=granted) == []
 
 
@@ -208,6 +292,14 @@ def _gallery_plans() -> list[Path]:
 def test_gallery_plans_are_valid(path: Path) -> None:
     diagnostics = validate_plan(path.read_text(encoding="utf-8"))
     assert diagnostics == [], [str(d) for d in diagnostics]
+
+
+def test_readme_plan_is_valid() -> None:
+    readme = (GALLERY.parent / "README.md").read_text(encoding="utf-8")
+    plans = re.findall(r"PLAN = '''\n(.*?)'''", readme, re.S)
+    assert plans, "the README shows a plan"
+    for plan in plans:
+        assert validate_plan(plan) == [], [str(d) for d in validate_plan(plan)]
 
 
 def test_parse_and_validate_returns_the_tree() -> None:
@@ -431,3 +523,115 @@ def test_every_reported_code_is_documented() -> None:
     sources = [path.read_text(encoding="utf-8") for path in FIXTURES]
     codes = {d.code for source in sources for d in validate_plan(source)}
     assert codes <= set(CODES)
+
+
+# -- step flow: awaiting, callbacks, step functions, closures ----------------------------
+
+
+def _findings(body: str) -> list[tuple[str, str]]:
+    source = "async def run(event, step):\n" + "".join(
+        f"    {line}\n" for line in body.splitlines())
+    return [(d.code, d.severity) for d in validate_plan(source)]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    # ADP401: never awaited, or used as something else than an awaitable
+    ("step.do('a', f)", [("ADP401", "error")]),
+    ("x = step.do('a', f)", [("ADP401", "error")]),
+    ("x = step.do('a', f)\nprint(x)", [("ADP401", "error")]),
+    ("x = step.do('a', f)\nreturn x.send", [("ADP401", "error")]),
+    ("print(step.sleep('a', 1))", [("ADP401", "error")]),
+    ("[step.do(str(i), f) for i in range(3)]", [("ADP401", "error")]),
+    ("x = step.do('a', f)\nreturn await x", []),
+    ("x = step.do('a', f)\ny = step.do('b', f)\nreturn await step.gather(x, y)", []),
+    ("xs = [step.do(str(i), f) for i in range(3)]\nreturn await step.gather(*xs)", []),
+    ("xs = []\nxs.append(step.do('a', f))\nfor x in xs:\n    await x", []),
+    ("return step.do('a', f)", []),
+    ("make = lambda i: step.do(str(i), f)\nreturn await make(1)", []),
+    ("x = await (step.do('a', f) if event.payload else step.do('b', f))", []),
+    # ADP409: steps inside step callbacks, directly or through a helper
+    ("await step.do('a', lambda: step.now())", [("ADP409", "error")]),
+    ("async def cb():\n    return await step.sleep('b', 1)\nawait step.do('a', cb)",
+     [("ADP409", "error")]),
+    ("async def helper():\n    return await step.now()\n"
+     "await step.do('a', lambda: helper())", [("ADP409", "error")]),
+    ("async def helper():\n    return await step.now()\nawait helper()", []),
+    ("@step.do('a')\nasync def a():\n    return await step.gather()\nawait a()",
+     [("ADP409", "error")]),
+    ("@step.do('a')\nasync def a():\n    return 1\n"
+     "@step.do('b')\nasync def b():\n    return await a()\nawait b()",
+     [("ADP409", "error")]),
+    # ADP410, ADP411, ADP413: step functions
+    ("@step.do()\nasync def load():\n    return 1\nreturn await load", [("ADP410", "error")]),
+    ("@step.do()\nasync def load():\n    return 1\nreturn await step.gather(load)",
+     [("ADP410", "error")]),
+    ("@step.do()\nasync def load():\n    return 1\nreturn await step.gather(load())", []),
+    ("@step.do()\nasync def load():\n    return 1\nreturn 2", [("ADP411", "warning")]),
+    ("@step.do()\nasync def load(order):\n    return 1\nreturn await load()",
+     [("ADP413", "warning")]),
+    ("@step.do()\nasync def load(order=None, *, ctx):\n    return 1\nreturn await load()",
+     []),
+    ("@step.do()\nasync def b(a):\n    return 1\n"
+     "@step.do()\nasync def a():\n    return 1\nreturn await b()",
+     [("ADP413", "warning"), ("ADP411", "warning")]),  # `a` is defined after `b`
+    ("@step.do\nasync def load():\n    return 1\nreturn await load()", [("ADP311", "error")]),
+    # ADP412: callbacks built in a loop but run after it moved on
+    ("xs = []\nfor w in event.payload:\n    xs.append(step.do(w, lambda: tools.f(w)))\n"
+     "await step.gather(*xs)", [("ADP412", "warning")]),
+    ("await step.gather(*[step.do(w, lambda: tools.f(w)) for w in event.payload])",
+     [("ADP412", "warning")]),
+    ("xs = []\nfor o in event.payload:\n    oid = o['id']\n"
+     "    xs.append(step.do(oid, lambda: tools.f(oid)))\nawait step.gather(*xs)",
+     [("ADP412", "warning")]),
+    ("xs = []\nfor w in event.payload:\n    def cb():\n        return tools.f(w)\n"
+     "    xs.append(step.do(w, cb))\nawait step.gather(*xs)", [("ADP412", "warning")]),
+    ("for w in event.payload:\n    await step.do(w, lambda: tools.f(w))", []),
+    ("await step.gather(*[step.do(w, lambda w=w: tools.f(w)) for w in event.payload])", []),
+    ("await step.gather(*[step.do(w, lambda ctx, w=w: tools.f(w, ctx.idempotency_key))\n"
+     "                    for w in event.payload])", []),
+    ("await step.gather(*[step.do(w, lambda: tools.f([w for w in 'ab'])) "
+     "for w in event.payload])", []),
+])
+def test_step_flow(body: str, expected: list[tuple[str, str]]) -> None:
+    assert _findings(body) == expected
+
+
+def test_tools_in_helpers_that_run_calls_directly() -> None:
+    helper = "async def load(i):\n    return await tools.orders.get(i)\n\n"
+    run = "async def run(event, step):\n    {}\n"
+    direct = helper + run.format("return await load(1)")
+    assert _codes(direct) == ["ADP407"]
+    (error,) = _errors(validate_plan(direct))
+    assert error.line == 2 and "`load` is called directly (line 5)" in error.message
+    gathered = helper + run.format("return await step.gather(load(1), load(2))")
+    assert _codes(gathered) == ["ADP407"]  # one report per tool call, at the tool call
+    nested = (helper + "async def outer():\n    return await load(1)\n\n"
+              + run.format("return await outer()"))
+    assert _codes(nested) == ["ADP407"]
+    for fine in ("return await step.do('load', lambda: load(1))",
+                 "return await step.do('load', load)",
+                 "return 1"):
+        assert _codes(helper + run.format(fine)) == [], fine
+
+
+def test_finally_exits() -> None:
+    head = "async def run(event, step):\n"
+    (error,) = _errors(validate_plan(
+        head + "    for i in range(3):\n        try:\n            pass\n"
+               "        finally:\n            continue\n"))
+    assert (error.code, error.line, error.column) == ("ADP312", 6, 13)
+    assert "`continue`" in error.message and "PEP 765" in error.message
+    assert _codes(head + "    try:\n        pass\n    finally:\n"
+                         "        while True:\n            break\n") == []
+
+
+def test_match_and_nonlocal_placement() -> None:
+    assert _codes("match 1:\n    case _:\n        pass\n"
+                  "async def run(event, step):\n    pass\n") == ["ADP104"]
+    assert _codes("async def run(event, step):\n    nonlocal x\n") == ["ADP100"]
+    assert _codes("async def run(event, step):\n    match event.payload:\n"
+                  "        case _getattr_:\n            pass\n") == ["ADP206"]
+    source = ("async def run(event, step):\n    str = 1\n    match event.payload:\n"
+              "        case str():\n            pass\n")
+    (error,) = _errors(validate_plan(source))
+    assert error.code == "ADP313" and "a name this plan assigns" in error.message

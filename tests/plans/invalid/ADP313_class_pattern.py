@@ -1,11 +1,11 @@
-# expect: ADP311 line 7
-"""Route the order by status."""
+# expect: ADP313 line 8
+"""Route a parsed order by its shape."""
 
 
 async def run(event, step):
     order = await step.do("load order", lambda: tools.orders.get(event.payload["id"]))
-    match order["status"]:
-        case "shipped":
+    match order:
+        case Order(status="shipped"):
             return {"action": "wait"}
         case _:
             return {"action": "escalate"}
