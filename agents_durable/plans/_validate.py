@@ -683,17 +683,28 @@ class _Checker:
                          "`await step.gather(*[...])`.")
 
     def _visit_Await(self, node: ast.Await, scope: _Scope) -> None:
-        if scope.comprehension:
-            self._report("ADP306", node, "`await` inside a comprehension is not allowed in "
-                                         "a plan.",
-                         "Await in a plain `for` loop, or collect the step calls and run "
-                         "them with `await step.gather(*[...])`.")
+        # `[await step.do(...) for x in xs]` is an ordinary list built in order, one step
+        # after another: allowed. A generator expression with `await` is an async
+        # generator, which nothing in a plan can consume.
+        if scope.comprehension and self._in_generator_expression(node):
+            self._report("ADP306", node, "`await` inside a generator expression makes an "
+                                         "async generator, which a plan cannot consume.",
+                         "Use a list comprehension `[await ... for x in xs]` or a plain "
+                         "`for` loop instead.")
         elif not isinstance(scope.function, ast.AsyncFunctionDef):
             where = {ast.FunctionDef: "a plain `def`", ast.Lambda: "a `lambda`"}.get(
                 type(scope.function), "top-level code")
             self._report("ADP307", node, f"`await` is used in {where}; it is only allowed "
                                          "inside an `async def`.",
                          "Move the `await` into `run` or another `async def` function.")
+
+    def _in_generator_expression(self, node: ast.AST) -> bool:
+        current = self.parents.get(id(node))
+        while current is not None and not isinstance(current, (*_FUNCTIONS, ast.Lambda)):
+            if isinstance(current, ast.GeneratorExp):
+                return True
+            current = self.parents.get(id(current))
+        return False
 
     def _visit_FormattedValue(self, node: ast.FormattedValue, scope: _Scope) -> None:
         spec = node.format_spec

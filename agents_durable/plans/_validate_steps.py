@@ -434,8 +434,8 @@ def check_module(tree: ast.Module,
                  run: ast.FunctionDef | ast.AsyncFunctionDef | None) -> list[Finding]:
     """ADP101-ADP104: the plan defines ``run`` properly, and nothing else runs at load.
 
-    Top level may hold a docstring, imports, function definitions and constant
-    assignments (literals, containers of literals, operators, earlier constants).
+    Top level may hold a docstring, imports, function definitions and assignments of
+    values that are the same at every load (no step, tool, event or await).
     Statements another code refuses outright (``class``, ``with``, ...) are left to it.
     """
     findings = _check_run(tree, run)
@@ -462,9 +462,10 @@ def check_module(tree: ast.Module,
             continue
         findings.append(Finding(
             "ADP104", statement,
-            f"`{shorten(ast.unparse(targets[0]))} = ...` computes its value when the plan "
-            "loads; top-level assignments must be constants.",
-            "Assign a literal constant here, or compute the value inside `run`."))
+            f"`{shorten(ast.unparse(targets[0]))} = ...` uses `step`, `event`, `tools`, "
+            "`print` or `await` when the plan loads; top-level values must be the same at "
+            "every load.",
+            "Compute this value inside `run` (or a helper that `run` calls)."))
     return findings
 
 
@@ -496,17 +497,23 @@ def _target_names(target: ast.expr) -> list[str]:
     return []
 
 
+#: Names a top-level value may not read: they exist only inside ``run``, or have effects.
+_RUN_ONLY_NAMES = frozenset({"step", "event", "tools", "print"})
+
+
 def _is_constant(value: ast.expr, constants: set[str]) -> bool:
-    """Only literals, containers of literals, operators and earlier constants."""
+    """A value computed the same way at every load: no steps, tools, events or awaits.
+
+    ``CENT = Decimal("0.01")`` or ``GRACE = timedelta(days=3)`` are what models write at
+    the top of a module. The module body runs under the same guards and budget as ``run``
+    at every activation, so a pure expression is as safe there as inside ``run``; what
+    must stay out is anything with an effect or a value that differs between loads.
+    """
+    del constants  # earlier names are fine; an undefined one fails clearly at load
     for node in ast.walk(value):
-        if isinstance(node, ast.Name):
-            if node.id not in constants:
-                return False
-        elif isinstance(node, ast.Dict):
-            if any(key is None for key in node.keys):
-                return False
-        elif not isinstance(node, (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.UnaryOp,
-                                   ast.BinOp, *LEAF_NODES)):
+        if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+        if isinstance(node, ast.Name) and node.id in _RUN_ONLY_NAMES:
             return False
     return True
 

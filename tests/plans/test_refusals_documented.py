@@ -14,8 +14,8 @@ pytestmark = pytest.mark.anyio
 #: Every code that refuses a construct (or a way of using the step API) -> the phrases
 #: the instructions must contain about it (compared with whitespace collapsed).
 REFUSED: dict[str, tuple[str, ...]] = {
-    "ADP104": ("at top level, anything but a docstring, imports, defs and constant "
-               "assignments",),
+    "ADP104": ("at top level, anything but a docstring, imports, defs and assignments",
+               "belongs in `run`"),
     "ADP201": ("imports outside the list below", "submodules", "relative"),
     "ADP202": ("star (`*`) imports", "only these names from each"),
     "ADP203": ("`eval`", "`open`", "`id`", "`hash`", "`object`", "`bytearray`", "`aiter`",
@@ -31,7 +31,7 @@ REFUSED: dict[str, tuple[str, ...]] = {
     "ADP304": ("bare `except:`", "`SystemExit`", "`KeyboardInterrupt`", "`GeneratorExit`"),
     "ADP305": ("`except*`",),
     "ADP306": ("`async for`", "`async with`", "async comprehensions",
-               "`await` in a comprehension"),
+               "`await` in a generator expression"),
     "ADP307": ("`await` outside an `async def`",),
     "ADP308": ("computed f-string format specs",),
     "ADP309": ("annotated assignments", "`obj.attr += 1`"),

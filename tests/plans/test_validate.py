@@ -454,10 +454,13 @@ def test_forbidden_names_and_attributes() -> None:
 def test_top_level_constants() -> None:
     tail = "\nasync def run(event, step):\n  pass\n"
     for good in ("A = 1", "A = -1.5", "A = (1, 'x')", "A, B = 1, 2", "A = {'k': [1, {2}]}",
-                 "A = 2\nB = A * 3", "A = 'x' 'y'", "A = None"):
+                 "A = 2\nB = A * 3", "A = 'x' 'y'", "A = None", "A = abs(-1)",
+                 "A = [x * 2 for x in range(3)]", "A = {'k': 1}\nB = {**A}",
+                 "from decimal import Decimal\nCENT = Decimal('0.01')",
+                 "from datetime import timedelta\nGRACE = timedelta(days=3)"):
         assert _codes(good + tail) == [], good
-    for bad in ("A = B", "A = f(1)", "A = [x for x in y]", "A = {**B}", "A.b = 1",
-                "A = 1\nA += 1", "for x in y: pass", "x", "pass"):
+    for bad in ("A = event.payload", "A = step", "A = tools", "A = print(1)",
+                "A.b = 1", "A = 1\nA += 1", "for x in y: pass", "x", "pass"):
         assert _codes(bad + tail) == ["ADP104"], bad
 
 

@@ -1,9 +1,9 @@
 # expect: ADP104 line 6
-"""Wait a computed delay."""
+"""Wait a delay taken from the params."""
 
 from datetime import timedelta
 
-DELAY = timedelta(days=2)
+DELAY = timedelta(days=event.payload["days"])
 
 
 async def run(event, step):
