@@ -711,7 +711,7 @@ _SET_OPS = frozenset({"union", "intersection", "difference", "symmetric_differen
                       "issuperset"})
 _SET_GROWS = frozenset({"union", "update", "symmetric_difference",
                         "symmetric_difference_update"})
-_SIZED = (list, tuple, str, dict, set, frozenset, range, collections.deque,
+_SIZED: Any = (list, tuple, str, dict, set, frozenset, range, collections.deque,
           type({}.keys()), type({}.values()), type({}.items()))
 
 

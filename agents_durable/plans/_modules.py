@@ -9,7 +9,7 @@ limits or a fuel-counting iterator.
 
 from __future__ import annotations
 
-import _strptime  # noqa: F401  (C datetime imports it at run time: see _HOST_INTERNAL)
+import _strptime  # type: ignore[import-not-found]  # noqa: F401  (see _HOST_INTERNAL)
 import bisect
 import collections
 import datetime
@@ -47,7 +47,7 @@ _REAL = {"math": math, "json": json, "datetime": datetime, "decimal": decimal,
 #: tuple, and ``__import__`` is an underscore name, refused by validation and by the
 #: restricted compiler), so ``import time`` in a plan is still refused.
 _HOST_INTERNAL = frozenset({"time", "_strptime"})
-_C_IMPORT_FROMLISTS = ([], ["__doc__"])
+_C_IMPORT_FROMLISTS: tuple[list[str], ...] = ([], ["__doc__"])
 
 
 @facade(dynamic=True)
@@ -260,15 +260,16 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
                 isinstance(separators, (tuple, list)) and len(separators) == 2
                 and all(isinstance(part, str) and len(part) <= 16 for part in separators)):
             raise plan_error("json.dumps separators must be two short strings in plans")
+        pair = None if separators is None else (str(separators[0]), str(separators[1]))
         size = guards.render_size(obj)
         if indent is None and default is None and size * 12 <= guards.max_str:
             # Small and plain: the C encoder, whose output is at most 12 characters per
             # measured one (a character escaped as a surrogate pair, ``\\ud83d\\ude00``).
-            return json.dumps(obj, sort_keys=sort_keys, separators=separators,
+            return json.dumps(obj, sort_keys=sort_keys, separators=pair,
                               ensure_ascii=ensure_ascii)
         # Indentation multiplies by depth and ``default`` returns anything: encode piece by
         # piece, counting, and stop at the string limit before the text exists.
-        encoder = json.JSONEncoder(indent=indent, sort_keys=sort_keys, separators=separators,
+        encoder = json.JSONEncoder(indent=indent, sort_keys=sort_keys, separators=pair,
                                    ensure_ascii=ensure_ascii, default=default)
         chunks: list[str] = []
         total = 0

@@ -34,7 +34,7 @@ __all__ = ["Opaque", "measure", "plan_class", "plan_text", "rendered_size", "saf
 _SCALARS = (bool, float, complex, type(None), datetime.date, datetime.time,
             datetime.timedelta, range, type(Ellipsis), type(NotImplemented))
 _CONTAINERS = (list, tuple, set, frozenset, collections.deque)
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 #: What an object of another kind (a facade, a function) is assumed to render to: its
 #: text is written by ``describe``, a name and a few words.
 _OTHER = 64

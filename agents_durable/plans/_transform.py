@@ -234,7 +234,8 @@ class PlanTransformer(RestrictingNodeTransformer):
         node = self.node_contents_visit(node)
         if all(key is not None for key in node.keys):
             return node
-        pattern, chunks = "", []
+        pattern = ""
+        chunks: list[Any] = []
         for key, value in zip(node.keys, node.values, strict=True):
             if key is None:
                 pattern += "*"
@@ -264,7 +265,7 @@ class PlanTransformer(RestrictingNodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> Any:
         """``f(a, *xs)`` -> ``_apply_(f, *_unpack_display_("tuple", "-*", (a,), xs))``."""
-        node = super().visit_Call(node)
+        node = super().visit_Call(node)  # type: ignore[assignment]
         if not any(isinstance(arg, ast.Starred) for arg in node.args):
             return node
         first = 1 if isinstance(node.func, ast.Name) and node.func.id == "_apply_" else 0
@@ -307,7 +308,8 @@ class PlanTransformer(RestrictingNodeTransformer):
 
 def _star_chunks(elts: list[ast.expr]) -> list[ast.expr]:
     """The pattern constant and the chunks of ``_unpack_display_``'s arguments."""
-    pattern, chunks = "", []
+    pattern = ""
+    chunks: list[Any] = []
     for elt in elts:
         if isinstance(elt, ast.Starred):
             pattern += "*"
