@@ -285,7 +285,7 @@ class Guards:
                     self.budget.charge(max(0, width) // 64)
                     return method(width, *args)  # type: ignore[no-any-return]
 
-                return _plan_named(pad, name)
+                return _plan_named(pad, name, method=True)
             if name in _CASE_METHODS:
                 return self._str_case(obj, name)
             if name in ("split", "rsplit", "splitlines"):
@@ -303,15 +303,15 @@ class Guards:
                 self._check_len(len(obj) + len(items), "list")
                 method(items)
 
-            return _plan_named(extend, name)
+            return _plan_named(extend, name, method=True)
         elif name == "copy" and kind in (*_SIZED_MUTABLE, frozenset):
             def copy() -> Any:
                 self.budget.charge(len(obj))
                 return obj.copy()
 
-            return _plan_named(copy, name)
+            return _plan_named(copy, name, method=True)
         elif kind is collections.Counter and name == "elements":
-            return _plan_named(lambda: self.fuel_iter(obj.elements()), name)
+            return _plan_named(lambda: self.fuel_iter(obj.elements()), name, method=True)
         return None
 
     def _str_case(self, text: str, name: str) -> Callable[[], str]:
@@ -325,7 +325,7 @@ class Guards:
             self.budget.charge(len(text) // 64)
             return method()  # type: ignore[no-any-return]
 
-        return _plan_named(case, name)
+        return _plan_named(case, name, method=True)
 
     def _str_split(self, text: str, name: str) -> Callable[..., list[str]]:
         """``split``/``rsplit``/``splitlines``: the number of pieces is counted (with C-speed
@@ -348,7 +348,7 @@ class Guards:
             self.budget.charge(pieces + len(text) // 64)
             return method(*args, **kwargs)  # type: ignore[no-any-return]
 
-        return _plan_named(split, name)
+        return _plan_named(split, name, method=True)
 
     def _str_affix(self, text: str, name: str) -> Callable[..., bool]:
         """``startswith``/``endswith`` with a tuple compares every entry: priced first."""
@@ -363,7 +363,7 @@ class Guards:
                 self.budget.charge(cost)
             return method(prefix, *args)  # type: ignore[no-any-return]
 
-        return _plan_named(affix, name)
+        return _plan_named(affix, name, method=True)
 
     def _set_op(self, target: set[Any] | frozenset[Any], name: str) -> Callable[..., Any]:
         """Set methods that take any number of iterables: each is paid for per item, and a
@@ -385,7 +385,7 @@ class Guards:
                 self._check_len(total, "set")
             return method(*ready)
 
-        return _plan_named(op, name)
+        return _plan_named(op, name, method=True)
 
     def _str_join(self, sep: str) -> Callable[[Iterable[Any]], str]:
         def join(items: Iterable[Any]) -> str:
@@ -395,7 +395,7 @@ class Guards:
             self.budget.charge(total // 64)
             return sep.join(parts)
 
-        return _plan_named(join, "join")
+        return _plan_named(join, "join", method=True)
 
     def _str_replace(self, text: str) -> Callable[..., str]:
         def replace(old: str, new: str, count: int = -1) -> str:
@@ -408,7 +408,7 @@ class Guards:
                 self.budget.charge((len(text) + growth) // 64)
             return text.replace(old, new, count)
 
-        return _plan_named(replace, "replace")
+        return _plan_named(replace, "replace", method=True)
 
     def getitem(self, obj: Any, key: Any) -> Any:
         if type(key) is slice and isinstance(obj, (*_SEQUENCES, collections.deque)):
@@ -688,11 +688,15 @@ class _PlanText(Opaque):
         return format(str(self), spec)
 
 
-def _plan_named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+def _plan_named(fn: Callable[..., Any], name: str, *, method: bool = False,
+                ) -> Callable[..., Any]:
     """Give a host wrapper the name a plan knows it by: Python's own error messages
-    (``sorted() takes 1 positional argument``) quote ``__qualname__``."""
+    (``sorted() takes 1 positional argument``) quote ``__qualname__``, and ``repr`` shows
+    a method wrapper (``"a".upper``) as ``<built-in method upper>``."""
     fn.__name__ = name
     fn.__qualname__ = name
+    if method:
+        fn.plan_method = True  # type: ignore[attr-defined]
     return fn
 
 

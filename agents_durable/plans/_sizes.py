@@ -149,7 +149,8 @@ def describe(value: Any) -> str:
         code = value.__code__
         if code.co_filename.startswith("<plan"):
             return f"<function {value.__name__}>"
-        return f"<built-in function {value.__name__}>"
+        kind = "method" if getattr(value, "plan_method", False) else "function"
+        return f"<built-in {kind} {value.__name__}>"
     if isinstance(value, (types.BuiltinFunctionType, types.MethodType,
                           types.MethodWrapperType, types.WrapperDescriptorType,
                           types.MethodDescriptorType)):

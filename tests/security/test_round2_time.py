@@ -54,9 +54,11 @@ ATTACKS = {
         "return str(statistics.mean(xs))[:5]", "import fractions, statistics"), BITS),
     "divmod_builtin": (plan("x = int('f' * 100000, 16)\nreturn divmod(x, 3)[1]"), BITS),
     "startswith_many_long_prefixes": (plan(
-        "s = 'x' * 1000000\np = (s,) * 100000\nreturn s.startswith(p)"), "fuel"),
+        "s = 'x' * 1000000\np = ('x' * 500000 + 'y' + 'x' * 499999,) * 100000\n"
+        "return s.startswith(p)"), "fuel"),
     "endswith_many_long_suffixes": (plan(
-        "s = 'x' * 1000000\np = (s,) * 100000\nreturn s.endswith(p)"), "fuel"),
+        "s = 'x' * 1000000\np = ('x' * 500000 + 'y' + 'x' * 499999,) * 100000\n"
+        "return s.endswith(p)"), "fuel"),
 }
 
 
