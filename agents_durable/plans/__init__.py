@@ -34,6 +34,24 @@ Plans are Python written by AI agents, unreviewed, many agents to one engine pro
    C-level crashes no in-process guard can stop (a tuple nested a million deep, hashed).
    Activation code does not assume where it runs, so this mode can be added; meanwhile
    the engine quarantines an instance whose activation was in flight during two crashes.
+
+Residual risk in inline mode (round two). Every builtin, method and facade call that
+allocates in proportion to an argument is measured first (``_sizes.measure`` for text,
+counts for ``split``/star-unpacking/``product``, the int bit cap on every int and
+Fraction result), and what the host renders from a plan value goes through
+``_sizes.safe_repr``/``safe_str``. What cannot be priced before the C call runs:
+
+- ``==``/``<``/``in`` and ``hash`` of aliased structures (``a = [a, a]`` forty times, or
+  the tuple version used as a dict key or set member): exponential, one C call, no hook;
+- a tuple nested a million deep, hashed or compared: a C stack overflow (a crash);
+- linear C work repeated in a loop: ``x in big_list``, ``big.count(x)``, ``a == b`` of
+  long lists cost up to a million steps per fuel tick, so the CPU deadline is checked
+  only every ~1024 ticks (a stall of seconds, not minutes);
+- text measured as ``len + 2`` per string: ``repr``/``ascii`` of non-printable or non-ASCII
+  text can be up to 10x that (a bounded factor over the string limit, not unbounded);
+- ``datetime.timestamp()``/``astimezone()`` of naive datetimes read the host's time zone
+  (not a cost, but a nondeterminism the validator does not flag).
+
 5. **WebAssembly (CPython on wasmtime) (rejected for now).** Strong isolation, but tens
    of MB per interpreter and slow start; revisit for hostile multi-tenant deployments.
 

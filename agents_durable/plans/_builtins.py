@@ -17,11 +17,16 @@ reach attributes).
 from __future__ import annotations
 
 import builtins as _py
+import decimal
+import fractions
+import math
+import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from agents_durable.errors import EventTimeout, NonRetryableError, StepFailed
-from agents_durable.plans._guards import ATTRIBUTES, STANDINS, Guards, plan_error
+from agents_durable.plans._guards import ATTRIBUTES, STANDINS, Guards, plan_error, plan_named
+from agents_durable.plans._sizes import SAFE_REPR, plan_class
 
 __all__ = ["PrintCapture", "SafeType", "make_builtins"]
 
@@ -50,6 +55,7 @@ class SafeType:
 
 
 STANDINS.add(SafeType)
+SAFE_REPR.add(SafeType)
 
 #: What ``type(value)`` may return: plain data types. Never ``type`` itself (calling it
 #: with three arguments makes a class, and a class can define ``__index__`` or ``__len__``
@@ -72,7 +78,7 @@ class PrintCapture:
     def __call__(self, *args: Any, sep: str | None = " ", end: str | None = "\n") -> None:
         if not self.enabled:
             return
-        separator = " " if sep is None else str(sep)
+        separator = " " if sep is None else sep
         room = self.limit - self.size
         parts: list[str] = []
         length = 0
@@ -85,6 +91,10 @@ class PrintCapture:
             parts.append(part)
         text = separator.join(parts)
         self.size += len(text)
+        # A lone surrogate ("\ud800") is a valid str but not UTF-8: the log keeps it
+        # escaped, so storing and showing it always works.
+        if not text.isascii():
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         self.lines.append(text)
 
 
@@ -122,8 +132,8 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         return result
 
     def build_str(*args: Any, **kwargs: Any) -> str:
-        if args:
-            guards.render(args[0])
+        if len(args) == 1 and not kwargs:
+            return str(guards.render(args[0]))
         return str(*args, **kwargs)
 
     safe_list = SafeType(list, build_list)
@@ -141,8 +151,11 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         real = type(args[0])
         if real in by_real:
             return guards.standins[real]
-        if real in _TYPE_RESULTS or issubclass(real, Exception):
+        if real in _TYPE_RESULTS:
             return real
+        if issubclass(real, Exception):
+            # The plan gets the class it could name, never a host class to instantiate.
+            return plan_class(real)
         raise plan_error(f"type() of {_describe_kind(args[0])} is not available in plans; "
                          "use isinstance(value, ...) with a data type")
 
@@ -153,9 +166,11 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         return sorted(fuel_list(items), key=key, reverse=reverse)
 
     def safe_sum(items: Iterable[Any], start: Any = 0) -> Any:
-        if not isinstance(start, (int, float)):
-            raise plan_error("sum() with a non-number start is not allowed in plans; "
-                             "use a loop or itertools.chain")
+        if not isinstance(start, _NUMBERS):
+            hint = ('"".join(strings)' if isinstance(start, str)
+                    else "itertools.chain(...) or a loop with .extend()")
+            raise TypeError(f"sum() adds numbers in plans; for a {_kind_name(start)} start "
+                            f"use {hint}")
         total = start
         for item in fuel_list(items):
             total = guards.add(total, item)
@@ -167,8 +182,41 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
                 return fn(fuel_list(args[0]), **kwargs)
             return fn(*args, **kwargs)
 
-        call.__name__ = fn.__name__
-        return call
+        return plan_named(call, fn.__name__)
+
+    def safe_int(*args: Any, **kwargs: Any) -> int:
+        if args and isinstance(args[0], str):
+            # int("f" * 10**6, 16) is linear but makes a 4-million-bit int; int(s) of a
+            # long decimal string is quadratic. Count the bits before converting.
+            base = kwargs.get("base", args[1] if len(args) > 1 else 10)
+            guards._check_len(len(args[0]), "string")
+            digits = len(args[0].strip().replace("_", ""))
+            per_digit = math.log2(base) if isinstance(base, int) and 2 <= base <= 36 else 6
+            if digits * per_digit > guards.max_bits + 64:
+                guards._check_bits(math.ceil(digits * per_digit))
+        return guards.check_int(int(*args, **kwargs))  # type: ignore[no-any-return]
+
+    def int_text(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+        def call(number: Any) -> str:
+            guards.check_int(number)
+            return fn(number)
+
+        return plan_named(call, fn.__name__)
+
+    def safe_round(number: Any, *ndigits: Any) -> Any:
+        if ndigits and isinstance(ndigits[0], int) and abs(ndigits[0]) > guards.max_digits:
+            # round(5, -10**7) computes 10**10**7; Fraction too.
+            guards.budget.trip(f"round() with ndigits={ndigits[0]:,} is not allowed in "
+                               f"plans; the limit is {guards.max_digits:,} digits")
+        guards.check_int(number)
+        return guards.check_int(round(number, *ndigits))
+
+    def safe_divmod(a: Any, b: Any) -> Any:
+        guards.check_operands(a, b)
+        return divmod(a, b)
+
+    def safe_pow(base: Any, exp: Any, mod: Any = None) -> Any:
+        return guards.pow(base, exp) if mod is None else guards.pow(base, exp, mod)
 
     def safe_iter(obj: Any, *sentinel: Any) -> Any:
         if sentinel:
@@ -205,16 +253,18 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         return _py.ascii(guards.render(obj))
 
     def safe_print(*args: Any, sep: Any = " ", end: Any = "\n") -> None:
-        for arg in args:
-            guards.render(arg)
-        printer(*args, sep=sep, end=end)
+        for name, value in (("sep", sep), ("end", end)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"print() {name} must be None or a string, not "
+                                f"{_kind_name(value)}")
+        printer(*(guards.render(arg) for arg in args), sep=sep, end=end)
 
     namespace: dict[str, Any] = {
         name: getattr(_py, name)
         for name in (
-            "abs", "all", "any", "bin", "bool", "callable", "chr", "divmod",
-            "filter", "float", "hex", "int", "issubclass", "len", "map", "next",
-            "oct", "ord", "reversed", "round", "slice", "zip", "complex",
+            "all", "any", "bool", "callable", "chr",
+            "filter", "float", "issubclass", "len", "map", "next",
+            "ord", "reversed", "slice", "zip", "complex",
             "None", "True", "False", "NotImplemented", "Ellipsis",
             # exceptions plans may raise and catch
             "Exception", "ArithmeticError", "AssertionError", "AttributeError",
@@ -232,12 +282,25 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
         "any": consuming(any), "all": consuming(all), "iter": safe_iter,
         "range": safe_range, "enumerate": safe_enumerate, "getattr": safe_getattr,
         "hasattr": safe_hasattr, "setattr": safe_setattr, "delattr": safe_setattr,
-        "repr": safe_repr, "ascii": safe_ascii, "pow": guards.pow, "print": safe_print,
+        "repr": safe_repr, "ascii": safe_ascii, "print": safe_print,
         "NonRetryableError": NonRetryableError, "StepFailed": StepFailed,
-        "EventTimeout": EventTimeout,
+        "EventTimeout": EventTimeout, "int": SafeType(int, safe_int),
+        "hex": int_text(hex), "oct": int_text(oct), "bin": int_text(bin),
+        "round": safe_round, "divmod": safe_divmod, "abs": _py.abs, "pow": safe_pow,
     })
+    for name, value in namespace.items():  # Python's errors quote a wrapper's own name
+        if isinstance(value, types.FunctionType) and value.__module__ == __name__:
+            plan_named(value, name)
+    by_real[int] = namespace["int"]
     by_real[str] = namespace["str"]
     return namespace
+
+
+_NUMBERS = (int, float, complex, decimal.Decimal, fractions.Fraction)
+
+
+def _kind_name(obj: Any) -> str:
+    return type(obj).__name__
 
 
 def _describe_kind(obj: Any) -> str:

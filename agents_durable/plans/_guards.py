@@ -12,17 +12,18 @@ import collections
 import datetime
 import decimal
 import fractions
+import itertools
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._policy import PlanPolicy
-from agents_durable.plans._sizes import rendered_size
+from agents_durable.plans._sizes import SAFE_REPR, Opaque, measure, plan_text, rendered_size
 
-__all__ = ["STANDINS", "Guards", "facade", "plan_error"]
+__all__ = ["STANDINS", "Guards", "facade", "plan_error", "plan_named"]
 
 _MISSING = object()
 
@@ -51,6 +52,7 @@ def facade(*names: str, dynamic: bool = False) -> Callable[[type], type]:
 
     def register(cls: type) -> type:
         FACADE_ATTRIBUTES[cls] = None if dynamic else frozenset(names)
+        SAFE_REPR.add(cls)  # facades write their own short repr, without addresses
         return cls
 
     return register
@@ -174,12 +176,19 @@ class Guards:
             "_pow_": self.pow,
             "_lshift_": self.lshift,
             "_mod_": self.mod,
+            "_sub_": self.sub,
+            "_truediv_": self.truediv,
+            "_floordiv_": self.floordiv,
+            "_unpack_display_": self.unpack_display,
+            "_unpack_dict_": self.unpack_dict,
             "_render_": self.render,
             "_join_text_": self.join_text,
         }
 
     def render(self, value: Any) -> Any:
-        """Pass ``value`` through if turning it into text stays within the string limit.
+        """``value`` itself if turning it into text stays within the string limit and shows
+        only data; a stand-in that formats as the plan-safe text if it holds a function,
+        method or other object whose own ``repr`` shows a host address or name.
 
         Called around every f-string field and by ``str``, ``repr``, ``print`` and ``%``:
         a shared or deeply aliased container renders to far more text than it holds.
@@ -189,12 +198,20 @@ class Guards:
             return value
         if kind is int or kind is float or kind is bool or value is None:
             return value
-        size = rendered_size(value, self.max_str)
+        _, opaque = self._measure(value)
+        return _PlanText(value) if opaque else value
+
+    def render_size(self, value: Any) -> int:
+        """``render``'s check, returning the measured size (``json.dumps`` uses it)."""
+        return self._measure(value)[0]
+
+    def _measure(self, value: Any) -> tuple[int, bool]:
+        size, opaque = measure(value, self.max_str)
         if size > self.max_str:
             self.budget.trip(f"the plan tried to turn a value of about {size:,}+ characters "
                              f"into text; the limit is {self.max_str:,}")
         self.budget.charge(size // 64)
-        return value
+        return size, opaque
 
     def join_text(self, parts: tuple[str, ...]) -> str:
         """An f-string with several fields: check the total length before joining."""
@@ -229,12 +246,14 @@ class Guards:
             if name in public:
                 return getattr(obj, name)
             raise plan_error(f"{_describe(obj)} has no attribute {name!r} that plans can use")
-        allowed = ATTRIBUTES.get(kind)
-        if allowed is not None and name in allowed:
-            return getattr(obj, name)
+        # Size-checked wrappers first: several wrapped names (``upper``, ``split``,
+        # ``union``) are also on the allow-list, which would hand out the bare method.
         wrapped = self._wrapped_method(obj, name)
         if wrapped is not None:
             return wrapped
+        allowed = ATTRIBUTES.get(kind)
+        if allowed is not None and name in allowed:
+            return getattr(obj, name)
         if kind in STANDINS:
             class_allowed = CLASS_ATTRIBUTES.get(obj.real)
             if class_allowed is not None and name in class_allowed:
@@ -266,7 +285,15 @@ class Guards:
                     self.budget.charge(max(0, width) // 64)
                     return method(width, *args)  # type: ignore[no-any-return]
 
-                return pad
+                return _plan_named(pad, name, method=True)
+            if name in _CASE_METHODS:
+                return self._str_case(obj, name)
+            if name in ("split", "rsplit", "splitlines"):
+                return self._str_split(obj, name)
+            if name in ("startswith", "endswith"):
+                return self._str_affix(obj, name)
+        elif kind in (set, frozenset) and name in _SET_OPS:
+            return self._set_op(obj, name)
         elif (kind in (list, collections.deque) and name == "extend") or (
                 kind is collections.deque and name == "extendleft"):
             method = getattr(obj, name)
@@ -276,16 +303,89 @@ class Guards:
                 self._check_len(len(obj) + len(items), "list")
                 method(items)
 
-            return extend
+            return _plan_named(extend, name, method=True)
         elif name == "copy" and kind in (*_SIZED_MUTABLE, frozenset):
             def copy() -> Any:
                 self.budget.charge(len(obj))
                 return obj.copy()
 
-            return copy
+            return _plan_named(copy, name, method=True)
         elif kind is collections.Counter and name == "elements":
-            return lambda: self.fuel_iter(obj.elements())
+            return _plan_named(lambda: self.fuel_iter(obj.elements()), name, method=True)
         return None
+
+    def _str_case(self, text: str, name: str) -> Callable[[], str]:
+        """``upper``/``lower``/``title``/... : a non-ASCII character can map to three
+        (``"\u0390".upper()``), so the result is bounded by three times the input."""
+        method = getattr(text, name)
+
+        def case() -> str:
+            if not text.isascii():
+                self._check_len(3 * len(text), "string")
+            self.budget.charge(len(text) // 64)
+            return method()  # type: ignore[no-any-return]
+
+        return _plan_named(case, name, method=True)
+
+    def _str_split(self, text: str, name: str) -> Callable[..., list[str]]:
+        """``split``/``rsplit``/``splitlines``: the number of pieces is counted (with C-speed
+        ``count`` calls) and held to the sequence limit before the list is built."""
+        method = getattr(text, name)
+
+        def split(*args: Any, **kwargs: Any) -> list[str]:
+            if name == "splitlines":
+                pieces = sum(text.count(c) for c in _LINE_BREAKS) + 1
+            else:
+                sep = kwargs.get("sep", args[0] if args else None)
+                maxsplit = kwargs.get("maxsplit", args[1] if len(args) > 1 else -1)
+                if isinstance(sep, str) and sep:
+                    pieces = text.count(sep) + 1
+                else:
+                    pieces = sum(text.count(c) for c in _WHITESPACE) + 1
+                if isinstance(maxsplit, int) and maxsplit >= 0:
+                    pieces = min(pieces, maxsplit + 1)
+            self._check_len(pieces, "list")
+            self.budget.charge(pieces + len(text) // 64)
+            return method(*args, **kwargs)  # type: ignore[no-any-return]
+
+        return _plan_named(split, name, method=True)
+
+    def _str_affix(self, text: str, name: str) -> Callable[..., bool]:
+        """``startswith``/``endswith`` with a tuple compares every entry: priced first."""
+        method = getattr(text, name)
+
+        def affix(prefix: Any, *args: Any) -> bool:
+            if isinstance(prefix, tuple):
+                cost = len(prefix)
+                for entry in prefix:
+                    if isinstance(entry, str):
+                        cost += min(len(entry), len(text)) // 64
+                self.budget.charge(cost)
+            return method(prefix, *args)  # type: ignore[no-any-return]
+
+        return _plan_named(affix, name, method=True)
+
+    def _set_op(self, target: set[Any] | frozenset[Any], name: str) -> Callable[..., Any]:
+        """Set methods that take any number of iterables: each is paid for per item, and a
+        result that grows is held to the sequence limit, before the C call runs."""
+        method = getattr(target, name)
+
+        def op(*others: Any) -> Any:
+            total = len(target)
+            self.budget.charge(len(target))
+            ready = []
+            for other in others:
+                if not isinstance(other, _SIZED):
+                    other = self.fuel_list(other)
+                else:
+                    self.budget.charge(len(other))
+                total += len(other)
+                ready.append(other)
+            if name in _SET_GROWS:
+                self._check_len(total, "set")
+            return method(*ready)
+
+        return _plan_named(op, name, method=True)
 
     def _str_join(self, sep: str) -> Callable[[Iterable[Any]], str]:
         def join(items: Iterable[Any]) -> str:
@@ -295,7 +395,7 @@ class Guards:
             self.budget.charge(total // 64)
             return sep.join(parts)
 
-        return join
+        return _plan_named(join, "join", method=True)
 
     def _str_replace(self, text: str) -> Callable[..., str]:
         def replace(old: str, new: str, count: int = -1) -> str:
@@ -308,7 +408,7 @@ class Guards:
                 self.budget.charge((len(text) + growth) // 64)
             return text.replace(old, new, count)
 
-        return replace
+        return _plan_named(replace, "replace", method=True)
 
     def getitem(self, obj: Any, key: Any) -> Any:
         if type(key) is slice and isinstance(obj, (*_SEQUENCES, collections.deque)):
@@ -324,12 +424,19 @@ class Guards:
             raise plan_error(f"{_describe(obj)} is not iterable")
         return iter(obj)
 
-    def fuel_iter(self, items: Iterable[Any]) -> Iterator[Any]:
-        """Iterate ``items``, ticking the budget once per item."""
-        tick = self.budget.tick
-        for item in self.getiter(items):
-            tick()
-            yield item
+    def fuel_iter(self, items: Iterable[Any], cost: int = 1) -> Iterator[Any]:
+        """Iterate ``items``, charging the budget ``cost`` per item (a tuple's length for
+        ``itertools.product``)."""
+        if cost == 1:
+            tick = self.budget.tick
+            for item in self.getiter(items):
+                tick()
+                yield item
+        else:
+            charge = self.budget.charge
+            for item in self.getiter(items):
+                charge(cost)
+                yield item
 
     def fuel_list(self, items: Iterable[Any]) -> list[Any]:
         """Materialise ``items`` into a list, paying fuel per item and respecting the cap."""
@@ -353,6 +460,45 @@ class Guards:
             return obj
         raise plan_error(f"plans cannot modify {_describe(obj)}")
 
+    def unpack_display(self, kind: str, pattern: str, *chunks: Any) -> Any:
+        """``[a, *xs, b, *ys]`` (and tuple and set displays, and ``f(*xs, *ys)``): every
+        ``*`` part is counted and paid for, and the total held to the sequence limit,
+        before the display is built. ``pattern`` has ``*`` for an unpacked part and ``-``
+        for a tuple of plain items."""
+        parts: list[Any] = []
+        total = 0
+        for flag, chunk in zip(pattern, chunks, strict=True):
+            if flag == "*":
+                if isinstance(chunk, _SIZED) and not isinstance(chunk, Mapping):
+                    # a copy of references: charged like the bytes of a string, per 16
+                    self._check_len(len(chunk), "sequence")
+                    self.budget.charge(len(chunk) // 16)
+                else:
+                    chunk = self.fuel_list(chunk)
+            total += len(chunk)
+            self._check_len(total, "sequence")
+            parts.append(chunk)
+        flat = itertools.chain.from_iterable(parts)
+        if kind == "list":
+            return list(flat)
+        if kind == "set":
+            return set(flat)
+        return tuple(flat)
+
+    def unpack_dict(self, pattern: str, *chunks: Any) -> dict[Any, Any]:
+        """``{**a, k: v, **b}``: every ``**`` mapping is paid for per key before merging."""
+        result: dict[Any, Any] = {}
+        for flag, chunk in zip(pattern, chunks, strict=True):
+            if flag == "*":
+                if not isinstance(chunk, Mapping):
+                    raise TypeError(f"'{_describe(chunk)}' is not a mapping")
+                self.budget.charge(len(chunk))
+                result.update(chunk)
+            else:
+                result.update(chunk)
+            self._check_len(len(result), "dict")
+        return result
+
     def unpack_sequence(self, it: Any, spec: Any, getiter: Any) -> Any:
         return guarded_unpack_sequence(it, spec, self.getiter)
 
@@ -372,9 +518,39 @@ class Guards:
             self.budget.trip(f"the plan tried to build an integer of about {bits:,} bits; "
                              f"the limit is {self.max_bits:,}")
 
+    def check_int(self, value: Any) -> Any:
+        """``value`` if it is not an int (or Fraction) past the bit cap; else trip."""
+        if type(value) is int:
+            if value.bit_length() > self.max_bits:
+                self._check_bits(value.bit_length())
+        elif type(value) is fractions.Fraction:
+            self._check_bits(_bits(value))
+        return value
+
+    def check_operands(self, a: Any, b: Any) -> None:
+        """The int bit cap for operands of quadratic operations (``//``, ``%``,
+        ``divmod``), and Fraction results, whose size is the sum of both operands'."""
+        if isinstance(a, fractions.Fraction) or isinstance(b, fractions.Fraction):
+            if isinstance(a, (int, fractions.Fraction)) and isinstance(
+                    b, (int, fractions.Fraction)):
+                self._check_bits(_bits(a) + _bits(b))
+        else:
+            if type(a) is int and a.bit_length() > self.max_bits:
+                self._check_bits(a.bit_length())
+            if type(b) is int and b.bit_length() > self.max_bits:
+                self._check_bits(b.bit_length())
+
     def add(self, a: Any, b: Any) -> Any:
         kind = type(a)
-        if kind is int or kind is float:
+        if kind is float:
+            return a + b
+        if kind is int:
+            result = a + b
+            if type(result) is int and result.bit_length() > self.max_bits:
+                self._check_bits(result.bit_length())
+            return result
+        if kind is fractions.Fraction:
+            self.check_operands(a, b)
             return a + b
         if (kind in _SEQUENCES or kind is collections.deque) and type(b) is kind:
             total = len(a) + len(b)
@@ -384,6 +560,25 @@ class Guards:
             elif total > 4096:
                 self.budget.charge(total // 64)
         return a + b
+
+    def sub(self, a: Any, b: Any) -> Any:
+        if type(a) is int and type(b) is int:
+            result = a - b
+            if result.bit_length() > self.max_bits:
+                self._check_bits(result.bit_length())
+            return result
+        self.check_operands(a, b)
+        return a - b
+
+    def truediv(self, a: Any, b: Any) -> Any:
+        if type(a) is not float and type(b) is not float:
+            self.check_operands(a, b)
+        return a / b
+
+    def floordiv(self, a: Any, b: Any) -> Any:
+        if type(a) is not float and type(b) is not float:
+            self.check_operands(a, b)
+        return a // b
 
     def mul(self, a: Any, b: Any) -> Any:
         ta, tb = type(a), type(b)
@@ -411,12 +606,16 @@ class Guards:
                     self.budget.trip("this modular power (pow(base, exp, mod)) is too costly "
                                      "for a plan; use smaller numbers or a host tool")
             return pow(a, b, *modulo)
-        if isinstance(b, int) and b > 1 and isinstance(a, (int, fractions.Fraction)):
+        # Fraction ** -n is (1 / Fraction) ** n: as large as ** n
+        negative = isinstance(a, fractions.Fraction) and isinstance(b, int) and b < -1
+        b_size = -b if negative else b
+        if isinstance(b, int) and b_size > 1 and isinstance(a, (int, fractions.Fraction)):
             base_bits = _bits(a)
             if base_bits > 1:
-                self._check_bits((base_bits - 1) * b if b < self.max_bits else b)
-        elif (isinstance(b, int) and b > 1 and isinstance(a, decimal.Decimal)
-              and b > self.max_bits):
+                self._check_bits((base_bits - 1) * b_size if b_size < self.max_bits
+                                 else b_size)
+        elif (isinstance(b, int) and abs(b) > 1 and isinstance(a, decimal.Decimal)
+              and abs(b) > self.max_bits):
             self.budget.trip("a Decimal power this large is not allowed in plans")
         return a ** b
 
@@ -432,11 +631,19 @@ class Guards:
             if fields:
                 size = rendered_size(b, self.max_str)
                 self._check_len(len(a) + fields * size, "string")
+            if type(b) is tuple:
+                b = tuple(self.render(item) for item in b)
+            elif not isinstance(b, Mapping):
+                b = self.render(b)
+            elif measure(b, self.max_str)[1]:  # "%(k)s" % {"k": some_function}
+                b = {key: self.render(item) for key, item in b.items()}
             result = a % b
             self._check_len(len(result), "string")
             return result
         if type(a) is bytes:
             raise plan_error("bytes %-formatting is not available in plans")
+        if type(a) is not float and type(b) is not float:
+            self.check_operands(a, b)
         return a % b
 
     def inplace(self, op: str, x: Any, y: Any) -> Any:
@@ -450,9 +657,9 @@ class Guards:
 #: a 4096-bit RSA-sized exponentiation is ~2e7 and takes milliseconds.
 _MODULAR_POW_COST = 50_000_000
 
-_INPLACE = {"+=": "add", "*=": "mul", "**=": "pow", "<<=": "lshift", "%=": "mod"}
+_INPLACE = {"+=": "add", "*=": "mul", "**=": "pow", "<<=": "lshift", "%=": "mod",
+            "-=": "sub", "/=": "truediv", "//=": "floordiv"}
 _INPLACE_PLAIN: dict[str, Callable[[Any, Any], Any]] = {
-    "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv,
     ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
     "@=": operator.imatmul,
 }
@@ -460,6 +667,56 @@ _INPLACE_PLAIN: dict[str, Callable[[Any, Any], Any]] = {
 
 def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
+
+
+class _PlanText(Opaque):
+    """What ``render`` hands to a formatter for a value that holds functions or other
+    objects with host details in their ``repr``: the text ``plan_text`` writes."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return plan_text(self.value, "repr")
+
+    def __str__(self) -> str:
+        return plan_text(self.value, "str")
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _plan_named(fn: Callable[..., Any], name: str, *, method: bool = False,
+                ) -> Callable[..., Any]:
+    """Give a host wrapper the name a plan knows it by: Python's own error messages
+    (``sorted() takes 1 positional argument``) quote ``__qualname__``, and ``repr`` shows
+    a method wrapper (``"a".upper``) as ``<built-in method upper>``."""
+    fn.__name__ = name
+    fn.__qualname__ = name
+    if method:
+        fn.plan_method = True  # type: ignore[attr-defined]
+    return fn
+
+
+plan_named = _plan_named
+_CASE_METHODS = frozenset({"upper", "lower", "title", "casefold", "swapcase", "capitalize"})
+#: Every character ``str.splitlines`` breaks at, and every one ``str.split()`` treats as
+#: white space: counting them bounds the number of pieces.
+_LINE_BREAKS = ("\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+                "\u2029")
+_WHITESPACE = (" ", "\t", "\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x1f",
+               "\x85", "\xa0", "\u1680", *(chr(c) for c in range(0x2000, 0x200b)),
+               "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
+_SET_OPS = frozenset({"union", "intersection", "difference", "symmetric_difference",
+                      "update", "intersection_update", "difference_update",
+                      "symmetric_difference_update", "isdisjoint", "issubset",
+                      "issuperset"})
+_SET_GROWS = frozenset({"union", "update", "symmetric_difference",
+                        "symmetric_difference_update"})
+_SIZED: Any = (list, tuple, str, dict, set, frozenset, range, collections.deque,
+          type({}.keys()), type({}.values()), type({}.items()))
 
 
 def _bits(value: int | fractions.Fraction) -> int:

@@ -9,6 +9,7 @@ limits or a fuel-counting iterator.
 
 from __future__ import annotations
 
+import _strptime  # type: ignore[import-not-found]  # noqa: F401  (see _HOST_INTERNAL)
 import bisect
 import collections
 import datetime
@@ -20,12 +21,14 @@ import json
 import math
 import re
 import statistics
+import sys
 import textwrap
-from collections.abc import Callable, Iterable
+import time  # noqa: F401  (C datetime imports it at run time: see _HOST_INTERNAL)
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from agents_durable.plans._builtins import SafeType
-from agents_durable.plans._guards import Guards, facade, plan_error
+from agents_durable.plans._guards import Guards, facade, plan_error, plan_named
 from agents_durable.plans._policy import PlanPolicy
 
 __all__ = ["ModuleFacade", "decimal_context", "make_importer"]
@@ -33,6 +36,18 @@ __all__ = ["ModuleFacade", "decimal_context", "make_importer"]
 _REAL = {"math": math, "json": json, "datetime": datetime, "decimal": decimal,
          "fractions": fractions, "statistics": statistics, "itertools": itertools,
          "collections": collections, "heapq": heapq, "bisect": bisect, "textwrap": textwrap}
+
+#: Host modules that C code of an allowed module imports while plan code runs:
+#: ``date.strftime`` imports ``time`` and ``datetime.strptime`` imports ``_strptime``
+#: through ``PyImport_Import``, which calls the ``__import__`` of the running frame's
+#: builtins (the plan's) with a list as ``fromlist`` (``[]`` on 3.11+, ``["__doc__"]``
+#: before). Such a call gets the real module
+#: (imported above, so it is only looked up) and hands it straight back to that C code;
+#: plan code cannot make that call itself (an ``import`` statement passes ``None`` or a
+#: tuple, and ``__import__`` is an underscore name, refused by validation and by the
+#: restricted compiler), so ``import time`` in a plan is still refused.
+_HOST_INTERNAL = frozenset({"time", "_strptime"})
+_C_IMPORT_FROMLISTS: tuple[list[str], ...] = ([], ["__doc__"])
 
 
 @facade(dynamic=True)
@@ -45,6 +60,10 @@ class ModuleFacade:
     def __init__(self, name: str, values: dict[str, Any]) -> None:
         object.__setattr__(self, "_module_name", name)
         object.__setattr__(self, "_values", values)
+        for attr, value in values.items():  # Python's errors quote a wrapper's own name
+            if getattr(value, "__module__", None) == __name__ and callable(value) and (
+                    hasattr(value, "__code__") and not isinstance(value, type)):
+                plan_named(value, attr)
 
     def __getattr__(self, name: str) -> Any:
         # Reached by `from math import sqrt` (the import opcode does a plain getattr).
@@ -74,10 +93,16 @@ def _limited(fn: Callable[..., Any], limit: int, what: str,
             if isinstance(arg, int):
                 cost += arg.bit_length() // 64
         guards.budget.charge(cost * max(1, cost.bit_length()))
-        return fn(*args)
+        if fn is math.lcm:
+            # The lcm of many small numbers is a huge one: built one argument at a time,
+            # each partial result held to the int bit cap.
+            result = 1
+            for arg in args:
+                result = guards.check_int(math.lcm(result, arg))
+            return result
+        return guards.check_int(fn(*args))
 
-    call.__name__ = fn.__name__
-    return call
+    return plan_named(call, fn.__name__)
 
 
 #: ``Fraction("1e100000000")`` computes 10**100000000: exponents in text are checked.
@@ -94,9 +119,14 @@ def _number_classes(guards: Guards) -> dict[str, dict[str, Any]]:
     """
     limit = guards.max_digits
 
-    def check_text(value: Any) -> None:
+    def check_text(value: Any, kind: str) -> None:
+        guards.check_int(value)  # Decimal(int) of a huge int is a quadratic conversion
         if isinstance(value, str):
             guards._check_len(len(value), "string")
+            if kind == "Fraction" and len(value) > limit:
+                # Fraction("0.000...1") makes a denominator of 10**len: digits are bits
+                guards.budget.trip(f"a Fraction written with more than {limit:,} "
+                                   "characters is too large for a plan")
             for exponent in _EXPONENT.findall(value):
                 if abs(int(exponent)) > limit:
                     guards.budget.trip(f"the number {value[:40]!r} has an exponent above "
@@ -110,14 +140,15 @@ def _number_classes(guards: Guards) -> dict[str, dict[str, Any]]:
         return value
 
     def build_decimal(value: Any = "0", context: Any = None) -> decimal.Decimal:
-        check_text(value)
+        check_text(value, "Decimal")
         if isinstance(value, (tuple, list)):
             value = tuple(guards.fuel_list(value))
         return check_decimal(decimal.Decimal(value))
 
     def build_fraction(numerator: Any = 0, denominator: Any = None) -> fractions.Fraction:
-        check_text(numerator)
+        check_text(numerator, "Fraction")
         for part in (numerator, denominator):
+            guards.check_int(part)
             if isinstance(part, decimal.Decimal):
                 check_decimal(part)
         if denominator is None:
@@ -149,10 +180,12 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
 
     def consumes(fn: Callable[..., Any]) -> Callable[..., Any]:
         def call(data: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
-            return fn(fuel_list(data), *args, **kwargs)
+            items = fuel_list(data)
+            if fn.__module__ == "statistics":
+                _check_exact_sum(items, guards)
+            return fn(items, *args, **kwargs)
 
-        call.__name__ = fn.__name__
-        return call
+        return plan_named(call, fn.__name__)
 
     def lazy(fn: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -172,8 +205,31 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
         def call(iterable: Any, *args: Any) -> Any:
             return fuel_iter(fn(fuel_list(iterable), *args))
 
-        call.__name__ = fn.__name__
-        return call
+        return plan_named(call, fn.__name__)
+
+    def choose(fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``combinations``/``permutations``: C allocates ``r`` indices (and an ``r``-tuple)
+        before it looks at the pool, so ``r`` is checked first; each yielded tuple costs
+        its length."""
+        def call(iterable: Any, *args: Any, **kwargs: Any) -> Any:
+            pool = fuel_list(iterable)
+            r = kwargs.get("r", args[0] if args else None)
+            if isinstance(r, int) and r > len(pool):
+                return fuel_iter(iter(()))  # what Python yields for r > n, without the array
+            size = len(pool) if r is None or not isinstance(r, int) else max(1, r)
+            return fuel_iter(fn(pool, *args, **kwargs), max(1, size))
+
+        return plan_named(call, fn.__name__)
+
+    def batched(iterable: Iterable[Any], n: int) -> Any:
+        """``itertools.batched`` (Python 3.12+; this implementation on 3.11): fuel per item,
+        and ``n`` within the sequence limit (C allocates the ``n``-tuple up front)."""
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"batched() n must be an int, not {type(n).__name__}")
+        if n < 1:
+            raise ValueError("n must be at least one")
+        guards._check_len(n, "batch")
+        return fuel_iter(_batches(fuel_iter(iterable), n))
 
     def prod(iterable: Iterable[Any], *, start: Any = 1) -> Any:
         total = start
@@ -187,8 +243,13 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
 
     def product(*iterables: Any, repeat: int = 1) -> Any:
         lists = [fuel_list(i) for i in iterables]
+        if not isinstance(repeat, int) or isinstance(repeat, bool):
+            raise TypeError(f"product() repeat must be an int, not {type(repeat).__name__}")
+        # C builds len(iterables) * repeat pools and as many indices before the first item
+        width = len(lists) * max(0, repeat)
+        guards._check_len(width, "product tuple")
         guards.budget.charge(sum(len(x) for x in lists) * max(1, repeat))
-        return fuel_iter(itertools.product(*lists, repeat=repeat))
+        return fuel_iter(itertools.product(*lists, repeat=repeat), max(1, width))
 
     def dumps(obj: Any, *, indent: Any = None, sort_keys: bool = False,
               separators: Any = None, ensure_ascii: bool = True, default: Any = None) -> str:
@@ -199,11 +260,27 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
                 isinstance(separators, (tuple, list)) and len(separators) == 2
                 and all(isinstance(part, str) and len(part) <= 16 for part in separators)):
             raise plan_error("json.dumps separators must be two short strings in plans")
-        guards.render(obj)
-        text = json.dumps(obj, indent=indent, sort_keys=sort_keys, separators=separators,
-                          ensure_ascii=ensure_ascii, default=default)
-        guards._check_len(len(text), "string")
-        return text
+        pair = None if separators is None else (str(separators[0]), str(separators[1]))
+        size = guards.render_size(obj)
+        if indent is None and default is None and size * 12 <= guards.max_str:
+            # Small and plain: the C encoder, whose output is at most 12 characters per
+            # measured one (a character escaped as a surrogate pair, ``\\ud83d\\ude00``).
+            return json.dumps(obj, sort_keys=sort_keys, separators=pair,
+                              ensure_ascii=ensure_ascii)
+        # Indentation multiplies by depth and ``default`` returns anything: encode piece by
+        # piece, counting, and stop at the string limit before the text exists.
+        encoder = json.JSONEncoder(indent=indent, sort_keys=sort_keys, separators=pair,
+                                   ensure_ascii=ensure_ascii, default=default)
+        chunks: list[str] = []
+        total = 0
+        tick = guards.budget.tick
+        for chunk in encoder.iterencode(obj):
+            tick()
+            total += len(chunk)
+            if total > guards.max_str:
+                guards._check_len(total, "string")
+            chunks.append(chunk)
+        return "".join(chunks)
 
     def loads(text: str) -> Any:
         if not isinstance(text, str):
@@ -237,6 +314,8 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
             width = kwargs.get("width", args[0] if args else 70)
             if fn is not textwrap.indent and isinstance(width, int) and width < 1:
                 raise plan_error("textwrap width must be at least 1")
+            if fn in (textwrap.wrap, textwrap.fill, textwrap.shorten):
+                _check_wrap_cost(text, width, kwargs, guards)
             # Every line may gain a prefix/indent/placeholder: bound the result up front.
             extra = max((len(v) for v in (*args, *kwargs.values()) if isinstance(v, str)),
                         default=0)
@@ -245,8 +324,7 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
             guards.budget.charge((len(text) + lines * extra) // 16)
             return fn(text, *args, **kwargs)
 
-        call.__name__ = fn.__name__
-        return call
+        return plan_named(call, fn.__name__)
 
     def quantiles(data: Iterable[Any], *, n: int = 4, method: str = "exclusive") -> Any:
         if not isinstance(n, int) or n > guards.max_len:
@@ -280,10 +358,9 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
             "groupby": lazy(itertools.groupby), "islice": lazy(itertools.islice),
             "pairwise": lazy(itertools.pairwise), "starmap": lazy(itertools.starmap),
             "takewhile": lazy(itertools.takewhile), "zip_longest": pools(itertools.zip_longest),
-            "permutations": from_pool(itertools.permutations),
-            "combinations": from_pool(itertools.combinations),
-            "product": product,
-            **({"batched": lazy(itertools.batched)} if hasattr(itertools, "batched") else {}),
+            "permutations": choose(itertools.permutations),
+            "combinations": choose(itertools.combinations),
+            "product": product, "batched": batched,
         },
         "collections": {"Counter": counter, "deque": deque, "OrderedDict": ordered_dict,
                         "defaultdict": defaultdict},
@@ -295,6 +372,38 @@ def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:
                      for name in ("wrap", "fill", "shorten", "indent", "dedent")},
         **_number_classes(guards),
     }
+
+
+def _batches(items: Iterator[Any], n: int) -> Iterator[tuple[Any, ...]]:
+    while batch := tuple(itertools.islice(items, n)):
+        yield batch
+
+
+def _check_exact_sum(items: list[Any], guards: Guards) -> None:
+    """``statistics`` sums Fractions exactly: the sum's denominator is the lcm of theirs,
+    which for many large distinct denominators is far past the int bit cap (and each
+    step of the sum a slow gcd). Built here one item at a time, each held to the cap."""
+    denominator = 1
+    for item in items:
+        if type(item) is fractions.Fraction and item.denominator != 1:
+            denominator = guards.check_int(math.lcm(denominator, item.denominator))
+
+
+def _check_wrap_cost(text: str, width: Any, options: dict[str, Any], guards: Guards) -> None:
+    """``textwrap`` expands tabs (``tabsize`` per tab) and breaks a long word by copying
+    the rest of it once per line (``len(word)**2 / width`` characters): both are priced
+    before the call."""
+    tabsize = options.get("tabsize", 8)
+    if isinstance(tabsize, int) and options.get("expand_tabs", True):
+        guards._check_len(len(text) + text.count("\t") * max(0, tabsize), "string")
+    if isinstance(width, int) and width >= 1:
+        longest = max(map(len, text.split()), default=0)
+        copies = longest * longest // width
+        if copies > 64 * guards.max_str:
+            guards.budget.trip(f"textwrap would copy about {copies:,} characters to break a "
+                               f"{longest:,}-character word into lines of {width}; use a "
+                               "larger width or split the text first")
+        guards.budget.charge((len(text) + copies) // 64)
 
 
 def consumes_inplace(fn: Callable[[list[Any]], None], guards: Guards) -> Callable[..., None]:
@@ -331,7 +440,10 @@ def make_importer(guards: Guards, policy: PlanPolicy) -> Callable[..., ModuleFac
         return ModuleFacade(name, values)
 
     def plan_import(name: str, globals: Any = None, locals: Any = None,
-                    fromlist: Any = (), level: int = 0) -> ModuleFacade:
+                    fromlist: Any = (), level: int = 0) -> Any:
+        if name in _HOST_INTERNAL and level == 0 and type(fromlist) is list and (
+                fromlist in _C_IMPORT_FROMLISTS):
+            return sys.modules[name]
         if level != 0 or "." in name:
             raise ImportError(f"module {name!r} is not available to plans")
         if name not in cache:

@@ -66,6 +66,9 @@ BINOP_GUARDS: dict[type[ast.operator], str] = {
     ast.Pow: "_pow_",
     ast.LShift: "_lshift_",
     ast.Mod: "_mod_",
+    ast.Sub: "_sub_",
+    ast.Div: "_truediv_",
+    ast.FloorDiv: "_floordiv_",
 }
 
 
@@ -237,6 +240,64 @@ class PlanTransformer(RestrictingNodeTransformer):
             ast.fix_missing_locations(statement)
         return statements
 
+    # -- star-unpacking: measured before the display or call is built ------------------
+
+    def visit_List(self, node: ast.List) -> Any:
+        return self._unpacking_display(node, "list")
+
+    def visit_Tuple(self, node: ast.Tuple) -> Any:
+        return self._unpacking_display(node, "tuple")
+
+    def visit_Set(self, node: ast.Set) -> Any:
+        return self._unpacking_display(node, "set")
+
+    def visit_Dict(self, node: ast.Dict) -> Any:
+        """``{**a, k: v, **b}`` -> ``_unpack_dict_("*-*", a, {k: v}, b)``."""
+        node = self.node_contents_visit(node)
+        if all(key is not None for key in node.keys):
+            return node
+        pattern = ""
+        chunks: list[Any] = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                pattern += "*"
+                chunks.append(value)
+            elif pattern.endswith("-"):
+                chunks[-1].keys.append(key)
+                chunks[-1].values.append(value)
+            else:
+                pattern += "-"
+                chunks.append(ast.Dict(keys=[key], values=[value]))
+        new = _call("_unpack_dict_", ast.Constant(pattern), *chunks)
+        copy_locations(new, node)
+        ast.fix_missing_locations(new)
+        return new
+
+    def _unpacking_display(self, node: ast.List | ast.Tuple | ast.Set, kind: str) -> Any:
+        """``[a, *xs, b]`` -> ``_unpack_display_("list", "-*-", (a,), xs, (b,))``: a star
+        in a display is a C loop that would copy any number of items unmeasured."""
+        node = self.node_contents_visit(node)
+        if not isinstance(getattr(node, "ctx", ast.Load()), ast.Load) or not any(
+                isinstance(elt, ast.Starred) for elt in node.elts):
+            return node
+        new = _call("_unpack_display_", ast.Constant(kind), *_star_chunks(node.elts))
+        copy_locations(new, node)
+        ast.fix_missing_locations(new)
+        return new
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        """``f(a, *xs)`` -> ``_apply_(f, *_unpack_display_("tuple", "-*", (a,), xs))``."""
+        node = super().visit_Call(node)  # type: ignore[assignment]
+        if not any(isinstance(arg, ast.Starred) for arg in node.args):
+            return node
+        first = 1 if isinstance(node.func, ast.Name) and node.func.id == "_apply_" else 0
+        head, rest = node.args[:first], node.args[first:]
+        packed = _call("_unpack_display_", ast.Constant("tuple"), *_star_chunks(rest))
+        node.args = [*head, ast.Starred(value=packed, ctx=ast.Load())]
+        ast.copy_location(node.args[-1], node)
+        ast.fix_missing_locations(node)
+        return node
+
     # -- refused outright ----------------------------------------------------------------
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> Any:
@@ -325,6 +386,22 @@ class PlanTransformer(RestrictingNodeTransformer):
             copy_locations(node.cls, cls)
         node.patterns = [self.visit(pattern) for pattern in node.patterns]
         return node
+
+
+def _star_chunks(elts: list[ast.expr]) -> list[ast.expr]:
+    """The pattern constant and the chunks of ``_unpack_display_``'s arguments."""
+    pattern = ""
+    chunks: list[Any] = []
+    for elt in elts:
+        if isinstance(elt, ast.Starred):
+            pattern += "*"
+            chunks.append(elt.value)
+        elif pattern.endswith("-"):
+            chunks[-1].elts.append(elt)
+        else:
+            pattern += "-"
+            chunks.append(ast.Tuple(elts=[elt], ctx=ast.Load()))
+    return [ast.Constant(pattern), *chunks]
 
 
 def _unwrap_write(node: ast.expr) -> ast.expr:
