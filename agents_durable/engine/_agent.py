@@ -17,6 +17,8 @@ import anyio
 
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._models import (
+    AuditEntry,
+    DiscardedStep,
     EventEntry,
     History,
     InstanceList,
@@ -250,13 +252,18 @@ class Instance:
         return InstanceStatus.from_record(record, steps)
 
     async def history(self) -> History:
-        """The journal: steps with attempts, events received, captured ``print`` lines."""
+        """The journal: steps with attempts, events received, captured ``print`` lines,
+        and the audit trail (operator actions, the steps restarts discarded)."""
         record = await self._record()
-        steps, events, logs = await self._scope._engine.store.history(record.pk)
+        store = self._scope._engine.store
+        steps, events, logs = await store.history(record.pk)
+        audit, discarded = await store.audit(record.pk)
         return History(id=self.id, status=InstanceStatus.from_record(record, steps),
                        steps=[StepEntry.from_record(s) for s in steps],
                        events=[EventEntry.from_record(e) for e in events],
-                       logs=[LogEntry.from_record(entry) for entry in logs])
+                       logs=[LogEntry.from_record(entry) for entry in logs],
+                       audit=[AuditEntry.from_record(entry) for entry in audit],
+                       discarded_steps=[DiscardedStep.from_discarded(d) for d in discarded])
 
     async def send_event(self, type: str, payload: Any = None) -> None:
         """Deliver an event. Buffered until a ``wait_for_event`` of that type takes it."""
