@@ -18,6 +18,7 @@ from agents_durable.store import (
     PlanVersionRecord,
     StepRecord,
 )
+from agents_durable.store._decode import event_replay_problem, step_replay_problem
 
 __all__ = [
     "AuditEntry",
@@ -196,7 +197,7 @@ class StepEntry(BaseModel):
                    result=_decoded(record.result),
                    error=_decoded(record.error or None, shape=dict),
                    config=_decoded(record.config or None, shape=dict),
-                   attempt_log=log, corrupt=record.corrupt)
+                   attempt_log=log, corrupt=step_replay_problem(record))
 
 
 class DiscardedStep(StepEntry):
@@ -250,13 +251,9 @@ class EventEntry(BaseModel):
 
     @classmethod
     def from_record(cls, record: EventRecord) -> EventEntry:
-        payload = _decoded(record.payload)
-        corrupt = record.corrupt
-        if corrupt is None and isinstance(payload, dict) and set(payload) == {"undecodable"}:
-            corrupt = "events.payload is not valid JSON"
-        return cls(seq=record.seq, type=record.type, payload=payload,
+        return cls(seq=record.seq, type=record.type, payload=_decoded(record.payload),
                    timestamp=_time(record.created_at), consumed_by_step=record.consumed_by,
-                   corrupt=corrupt)
+                   corrupt=event_replay_problem(record))
 
 
 class LogEntry(BaseModel):
@@ -300,21 +297,24 @@ class InstanceStatus(BaseModel):
         return self.status in ("complete", "errored", "terminated")
 
     @classmethod
-    def from_record(cls, record: InstanceRecord,
-                    steps: list[StepRecord] | None = None) -> InstanceStatus:
+    def from_record(cls, record: InstanceRecord, steps: list[StepRecord] | None = None, *,
+                    corrupt: str | None = None) -> InstanceStatus:
+        """``corrupt`` overrides ``record.corrupt`` with a deeper check (``status()``
+        also decodes the params, which a listing of many instances does not)."""
+        corrupt = corrupt or record.corrupt
         status = record.status
         if status == "running" and record.control == "pause":
             status = "waiting_for_pause"
         error = _error_info(record.error)
-        if error is None and record.corrupt is not None:
-            error = ErrorInfo(name="CorruptRecord", message=record.corrupt)
+        if error is None and corrupt is not None:
+            error = ErrorInfo(name="CorruptRecord", message=corrupt)
         return cls(id=record.id, status=status,  # type: ignore[arg-type]
                    output=_decoded(record.output), error=error,
                    plan=record.plan_name, version=record.plan_version,
                    plan_hash=record.plan_hash, created=_time(record.created_at),
                    updated=_time(record.updated_at), wake_at=_time(record.wake_at),
                    steps=[StepEntry.from_record(s) for s in steps or []],
-                   corrupt=record.corrupt)
+                   corrupt=corrupt)
 
     def _repr_html_(self) -> str:
         from agents_durable.display import render_instance_status

@@ -224,10 +224,10 @@ def decode_plan_version(row: Any) -> PlanVersionRecord:
 
 # -- what running needs --------------------------------------------------------------------
 
-#: The JSON shape each step kind's ``result`` must have for replay to use it (``do`` and
-#: ``wait_for_event`` results are arbitrary JSON; the replay decodes and checks them).
+_ANY_JSON: tuple[type, ...] = (dict, list, str, int, float, bool, type(None))
+#: The JSON shape each step kind's ``result`` must have for replay to use it.
 _RESULT_SHAPES: dict[str, tuple[type, ...]] = {"now": (int, float), "random": (int, float),
-                                               "uuid": (str,)}
+                                               "uuid": (str,), "wait_for_event": (dict,)}
 
 
 def instance_run_problem(record: InstanceRecord) -> str | None:
@@ -235,8 +235,7 @@ def instance_run_problem(record: InstanceRecord) -> str | None:
     if record.corrupt is not None:
         return record.corrupt
     c = _Columns("instances")
-    c.json("params", record.params, (dict, list, str, int, float, bool, type(None)),
-           "JSON")
+    c.json("params", record.params, _ANY_JSON, "JSON")
     return c.corrupt
 
 
@@ -244,8 +243,7 @@ def step_replay_problem(step: StepRecord) -> str | None:
     """Why replay must not use this journal row, or None.
 
     The JSON columns replay reads are checked for their shape, so the plan never meets a
-    ``TypeError`` from a damaged row (the ``do`` result itself is decoded by the replay,
-    which reports undecodable text as ``CorruptRecord``).
+    ``TypeError`` from a damaged row.
     """
     c = _Columns("steps")
     if step.corrupt is not None:
@@ -253,9 +251,9 @@ def step_replay_problem(step: StepRecord) -> str | None:
     c.json("config", step.config, dict, "a JSON object")
     c.json("error", step.error, dict, "a JSON object")
     c.json("detail", step.detail, list, "a JSON list")
-    shape = _RESULT_SHAPES.get(step.kind)
-    if shape is not None and step.state == "done":
-        c.json("result", step.result, shape, f"the JSON result of a {step.kind} step")
+    if step.state == "done":
+        c.json("result", step.result, _RESULT_SHAPES.get(step.kind, _ANY_JSON),
+               f"the JSON result of a {step.kind} step")
     problem = c.corrupt
     if problem is None:
         return None
@@ -267,8 +265,7 @@ def event_replay_problem(event: EventRecord) -> str | None:
     c = _Columns("events")
     if event.corrupt is not None:
         c.problems.append(event.corrupt)
-    c.json("payload", event.payload, (dict, list, str, int, float, bool, type(None)),
-           "JSON")
+    c.json("payload", event.payload, _ANY_JSON, "JSON")
     problem = c.corrupt
     return None if problem is None else f"event #{event.seq} ({event.type!r}): {problem}"
 
