@@ -556,9 +556,15 @@ def _database_error(error: sqlite3.Error, db: str) -> str:
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(error):
         return (f"the database {db} is locked by another process ({error}); try again when "
                 "it is free")
-    if code == sqlite3.SQLITE_READONLY or "readonly" in str(error):
-        return (f"the database {db} is read-only ({error}): this command must write to it; "
-                "check the permissions of the file and of its directory")
+    directory = os.path.dirname(os.path.abspath(db))
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in str(error):
+        if code == sqlite3.SQLITE_READONLY or not os.access(directory, os.W_OK) or (
+                os.path.exists(db) and not os.access(db, os.W_OK)):
+            return (f"the database {db} is read-only ({error}): agents_durable writes to the "
+                    "file and, for its write-ahead log, to its directory, even to read; "
+                    "check their permissions and the file system")
+        return (f"cannot open the database {db} ({error}); check that the path and its "
+                "directory exist and are accessible")
     if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
         return (f"{db} is not a readable agents_durable database ({error}); restore it from "
                 "a backup or pass another --db")
