@@ -27,11 +27,14 @@ Common options (accepted after any command):
 Every command but ``worker`` and ``demo`` opens the engine as a client
 (``worker=False``), so it works while a ``worker`` process runs on the same database.
 
+``--params``/``--payload`` take inline JSON, ``@path`` (a file) or ``-`` (standard input).
+
 Exit codes: 0 success; 1 the operation failed (plan rejected, unknown plan or instance,
-instance not active, database locked, ...); 2 usage error (bad arguments, malformed JSON
-in ``--params``/``--payload``, an unloadable ``--tools``). Expected failures print one
-line starting with ``error:`` on stderr (a rejected plan prints its diagnostics), never a
-traceback.
+instance not active, database locked, read-only, damaged or empty, ...); 2 usage error
+(bad arguments, malformed JSON in ``--params``/``--payload``, an unloadable ``--tools`` or
+one whose function raises); 141 the reader of the output closed it (``| head``), quietly.
+Every failure prints one line starting with ``error:`` on stderr (a rejected plan prints
+its diagnostics), never a traceback.
 """
 
 from __future__ import annotations
@@ -455,7 +458,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--name", help="plan name (default: the file name without .py)")
     start = add("start", "start an instance of a registered plan")
     start.add_argument("plan", metavar="NAME", help="plan name (latest version) or hash")
-    start.add_argument("--params", help="params as JSON (default {})")
+    start.add_argument("--params", help="params as JSON, @FILE or - for stdin (default {})")
     start.add_argument("--id", help="instance id (default: random)")
     for name, help in (("status", "show an instance's status"),
                        ("history", "show an instance's journal: steps, events, prints")):
@@ -468,7 +471,7 @@ def _parser() -> argparse.ArgumentParser:
     event = add("event", "send an event to an instance")
     event.add_argument("id", metavar="ID")
     event.add_argument("type", metavar="TYPE")
-    event.add_argument("--payload", help="payload as JSON (default null)")
+    event.add_argument("--payload", help="payload as JSON, @FILE or - for stdin (default null)")
     for name, help in (("pause", "pause an instance after its running step"),
                        ("resume", "resume a paused instance"),
                        ("terminate", "stop an instance for good")):
