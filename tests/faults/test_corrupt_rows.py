@@ -172,3 +172,20 @@ async def test_engine_keeps_running_when_every_wake_at_is_text(fresh: Fresh) -> 
         fresh = await agent.create("shared", {"key": "late"}, id="late")
         await clock.settle()
         assert (await fresh.status()).status == "waiting"
+
+
+async def test_a_result_that_looks_like_json_but_does_not_decode(fresh: Fresh) -> None:
+    """The store checks a journal row's JSON by its frame (cheap, on every replay); text
+    framed right that still does not decode is caught by the replay itself."""
+    path, clock, ledger = fresh()
+    damage(path, Damage("steps", "result", '{"value": }', " AND seq = 0"))
+    async with open_engine(path, clock, ledger) as engine:
+        agent = engine.agent(AGENT, tools=["ledger.add"])
+        victim = await agent.get(VICTIM)
+        assert "undecodable" in str((await victim.history()).steps[0].result)
+        await victim.send_event("reply", {"ok": VICTIM})
+        await clock.settle()
+        final = await victim.wait(timeout=10)
+    assert final.status == "errored" and final.error is not None
+    assert final.error.name == "CorruptRecord" and "victim" in final.error.message
+    assert ledger.calls[VICTIM] == 1
