@@ -27,21 +27,26 @@ Common options (accepted after any command):
 Every command but ``worker`` and ``demo`` opens the engine as a client
 (``worker=False``), so it works while a ``worker`` process runs on the same database.
 
+``--params``/``--payload`` take inline JSON, ``@path`` (a file) or ``-`` (standard input).
+
 Exit codes: 0 success; 1 the operation failed (plan rejected, unknown plan or instance,
-instance not active, database locked, ...); 2 usage error (bad arguments, malformed JSON
-in ``--params``/``--payload``, an unloadable ``--tools``). Expected failures print one
-line starting with ``error:`` on stderr (a rejected plan prints its diagnostics), never a
-traceback.
+instance not active, database locked, read-only, damaged or empty, ...); 2 usage error
+(bad arguments, malformed JSON in ``--params``/``--payload``, an unloadable ``--tools`` or
+one whose function raises); 141 the reader of the output closed it (``| head``), quietly.
+Every failure prints one line starting with ``error:`` on stderr (a rejected plan prints
+its diagnostics), never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
 import os
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -53,9 +58,10 @@ import anyio
 if TYPE_CHECKING:
     import agents_durable as ad
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 141  # 128 + SIGPIPE: the reader of the output closed it, as `| head` does
 DEFAULT_DB = "agents_durable.db"
 DEFAULT_AGENT = "default"
 GALLERY_TOOLS = "plans/gallery_tools.py:register_gallery_tools"
@@ -86,14 +92,57 @@ def _dump(model: Any) -> Any:
 # -- arguments ------------------------------------------------------------------------------
 
 
-def _json_option(text: str | None, option: str) -> Any:
+#: How much JSON text ``@file`` or ``-`` may hold, as a multiple of the payload limit:
+#: indented JSON is larger than the compact JSON the limit measures, but a file many times
+#: the limit cannot fit and is refused before it is read into memory.
+_READ_FACTOR = 16
+
+
+def _json_option(text: str | None, option: str, limit: int) -> Any:
+    """The JSON value of ``--params``/``--payload``: inline JSON, ``@file`` or ``-`` (stdin).
+
+    ``limit`` is the engine's payload limit in bytes; the engine measures the value
+    itself (as UTF-8 bytes of compact JSON), this only refuses text far beyond it.
+    """
     if text is None:
         return None
+    source = option
+    if text == "-" or text.startswith("@"):
+        source = f"{option} {text}"
+        raw = _read_json_source(text, source, limit * _READ_FACTOR)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CommandFailed(f"{source} is not UTF-8 text", EXIT_USAGE) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CommandFailed(f"{option} is not valid JSON: {exc.msg} at line {exc.lineno} "
+        raise CommandFailed(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}", EXIT_USAGE) from None
+    except RecursionError:
+        raise CommandFailed(f"{source} is nested too deeply to be read as JSON",
+                            EXIT_USAGE) from None
+
+
+def _read_json_source(text: str, source: str, cap: int) -> bytes:
+    """The bytes of ``-`` (stdin) or ``@path``, refusing more than ``cap`` bytes."""
+    if text == "-":
+        raw = sys.stdin.buffer.read(cap + 1)
+    else:
+        path = text[1:]
+        if not path:
+            raise CommandFailed(f"{source}: name a file after '@', as in @payload.json, or "
+                                "use - to read standard input", EXIT_USAGE)
+        try:
+            with open(path, "rb") as file:
+                raw = file.read(cap + 1)
+        except OSError as exc:
+            raise CommandFailed(f"{source}: cannot read {path!r}: {exc.strerror or exc}",
+                                EXIT_USAGE) from None
+    if len(raw) > cap:
+        raise CommandFailed(f"{source} holds more than {cap:,} bytes; the engine's limit is "
+                            f"{cap // _READ_FACTOR:,} bytes of JSON", EXIT_USAGE)
+    return raw
 
 
 def _from_step(text: str | None) -> tuple[str, int] | None:
@@ -147,7 +196,12 @@ def load_tools(spec: str) -> Callable[[Any], Sequence[str]]:
 def _register_tools(engine: ad.Engine, spec: str | None) -> list[str]:
     if not spec:
         return []
-    names = load_tools(spec)(engine.tools)
+    register = load_tools(spec)
+    try:
+        names = register(engine.tools)
+    except Exception as exc:  # the host's function: report it, do not print its traceback
+        raise CommandFailed(f"--tools {spec!r} raised {type(exc).__name__}: {exc}",
+                            EXIT_USAGE) from None
     if not isinstance(names, (list, tuple, set, frozenset)) or not all(
             isinstance(n, str) for n in names):
         raise CommandFailed(f"--tools {spec!r} must return the list of tool names to grant",
@@ -192,7 +246,7 @@ async def _submit(args: argparse.Namespace, engine: ad.Engine) -> int:
 
 
 async def _start(args: argparse.Namespace, engine: ad.Engine) -> int:
-    params = _json_option(args.params, "--params")
+    params = _json_option(args.params, "--params", engine.limits.max_payload_bytes)
     agent = engine.agent(args.agent)
     instance = await agent.create(args.plan, params, id=args.id)
     status = await instance.status()
@@ -226,8 +280,11 @@ async def _list(args: argparse.Namespace, engine: ad.Engine) -> int:
     page = await engine.agent(args.agent).list(args.status, args.plan, limit=args.limit,
                                                cursor=args.cursor)
     lines = [f"{'ID':<24} {'STATUS':<18} {'PLAN':<28} UPDATED"]
-    lines += [f"{item.id:<24} {item.status:<18} {f'{item.plan} v{item.version}':<28} "
-              f"{format_time(item.updated)}" for item in page.items]
+    lines += [f"{item.id:<24} {_listed_status(item):<18} "
+              f"{f'{item.plan} v{item.version}':<28} {format_time(item.updated)}"
+              for item in page.items]
+    lines += [f"{item.id}: corrupt record: {item.corrupt}" for item in page.items
+              if item.corrupt]
     if not page.items:
         lines = [f"no instances for agent {args.agent!r}"]
     if page.next_cursor:
@@ -236,8 +293,12 @@ async def _list(args: argparse.Namespace, engine: ad.Engine) -> int:
     return EXIT_OK
 
 
+def _listed_status(item: ad.InstanceStatus) -> str:
+    return f"{item.status} (corrupt)" if item.corrupt else item.status
+
+
 async def _event(args: argparse.Namespace, engine: ad.Engine) -> int:
-    payload = _json_option(args.payload, "--payload")
+    payload = _json_option(args.payload, "--payload", engine.limits.max_payload_bytes)
     instance = await engine.agent(args.agent).get(args.id)
     await instance.send_event(args.type, payload)
     _emit(args, f"sent event {args.type!r} to {args.id}",
@@ -267,11 +328,14 @@ async def _worker(args: argparse.Namespace) -> int:
     import agents_durable as ad
 
     agents = args.grant_agents or [args.agent]
-    async with ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
-                              poll_interval=args.poll) as engine:
-        tools = _register_tools(engine, args.tools)
-        for agent in agents:
-            engine.agent(agent, tools=tools)
+    engine = ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
+                            poll_interval=args.poll)
+    # Tools and grants first: the scheduler claims work as soon as the engine is entered,
+    # and an unloadable --tools must fail before the database is opened as a worker.
+    tools = _register_tools(engine, args.tools)
+    for agent in agents:
+        engine.agent(agent, tools=tools)
+    async with engine:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             print(f"worker running on {args.db} (agents: {', '.join(agents)}; tools: "
                   f"{', '.join(tools) or 'none'}); stop with Ctrl-C or SIGTERM", flush=True)
@@ -394,7 +458,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--name", help="plan name (default: the file name without .py)")
     start = add("start", "start an instance of a registered plan")
     start.add_argument("plan", metavar="NAME", help="plan name (latest version) or hash")
-    start.add_argument("--params", help="params as JSON (default {})")
+    start.add_argument("--params", help="params as JSON, @FILE or - for stdin (default {})")
     start.add_argument("--id", help="instance id (default: random)")
     for name, help in (("status", "show an instance's status"),
                        ("history", "show an instance's journal: steps, events, prints")):
@@ -407,7 +471,7 @@ def _parser() -> argparse.ArgumentParser:
     event = add("event", "send an event to an instance")
     event.add_argument("id", metavar="ID")
     event.add_argument("type", metavar="TYPE")
-    event.add_argument("--payload", help="payload as JSON (default null)")
+    event.add_argument("--payload", help="payload as JSON, @FILE or - for stdin (default null)")
     for name, help in (("pause", "pause an instance after its running step"),
                        ("resume", "resume a paused instance"),
                        ("terminate", "stop an instance for good")):
@@ -483,31 +547,89 @@ def _report(error: BaseException) -> int:
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _database_error(error: sqlite3.Error, db: str) -> str:
+    """One sentence for a SQLite failure the store did not translate."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(error):
+        return (f"the database {db} is locked by another process ({error}); try again when "
+                "it is free")
+    directory = os.path.dirname(os.path.abspath(db))
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in str(error):
+        if code == sqlite3.SQLITE_READONLY or not os.access(directory, os.W_OK) or (
+                os.path.exists(db) and not os.access(db, os.W_OK)):
+            return (f"the database {db} is read-only ({error}): agents_durable writes to the "
+                    "file and, for its write-ahead log, to its directory, even to read; "
+                    "check their permissions and the file system")
+        return (f"cannot open the database {db} ({error}); check that the path and its "
+                "directory exist and are accessible")
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return (f"{db} is not a readable agents_durable database ({error}); restore it from "
+                "a backup or pass another --db")
+    return f"the database {db} failed: {type(error).__name__}: {error}"
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (``| head``): drop whatever is still buffered,
+    so that neither this process nor the interpreter's exit reports a broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed or not a real file
+        pass
+
+
+def _say(message: str) -> None:
+    with contextlib.suppress(OSError):  # stderr is gone too: nothing left to tell
+        print(f"error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _fail(error: BaseException, db: str) -> int:
+    """The exit code for ``error``, after printing it as one line (never a traceback)."""
     from agents_durable.errors import AgentsDurableError
 
+    leaves = _leaves(error)
+    for kinds in ((BrokenPipeError,), (KeyboardInterrupt,), (CommandFailed, AgentsDurableError),
+                  (sqlite3.Error,), (OSError,)):
+        chosen = next((leaf for leaf in leaves if isinstance(leaf, kinds)), None)
+        if chosen is not None:
+            break
+    else:
+        chosen = leaves[0]
+    if isinstance(chosen, BrokenPipeError):
+        _silence_stdout()
+        return EXIT_PIPE
+    if isinstance(chosen, KeyboardInterrupt):
+        _say("interrupted")
+        return 130
+    if isinstance(chosen, (CommandFailed, AgentsDurableError)):
+        return _report(chosen)
+    if isinstance(chosen, sqlite3.Error):
+        _say(_database_error(chosen, db))
+        return EXIT_FAILED
+    if isinstance(chosen, OSError):  # the database path is a directory, unwritable, ...
+        _say(f"{chosen.strerror or chosen} ({chosen.filename or db})")
+        return EXIT_FAILED
+    if isinstance(chosen, SystemExit):  # a --tools module called sys.exit()
+        _say(f"exited with {chosen.code!r}")
+        return chosen.code if isinstance(chosen.code, int) else EXIT_FAILED
+    _say(f"unexpected {type(chosen).__name__}: {chosen} (this is a bug; please report it "
+         "with the command that caused it)")
+    return EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except (CommandFailed, AgentsDurableError) as error:
-        return _report(error)
-    except BaseExceptionGroup as group:  # raised through the worker's task group
-        expected = group.subgroup(lambda e: isinstance(e, (CommandFailed,
-                                                            AgentsDurableError)))
-        if expected is None:
-            raise
-        first: BaseException = expected
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        return _report(first)
-    except OSError as error:  # the database path is a directory, unwritable, ...
-        print(f"error: {error.strerror or error} ({args.db if 'db' in args else ''})",
-              file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except BaseException as error:  # every failure becomes one line and an exit code
+        return _fail(error, getattr(args, "db", None) or getattr(args, "db_demo", "") or "")
 
 
 if __name__ == "__main__":  # pragma: no cover

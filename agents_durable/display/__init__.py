@@ -12,7 +12,9 @@ model and the CLI print.
 from __future__ import annotations
 
 from agents_durable.display._text import (
+    audit_text,
     diagnostics_text,
+    error_text,
     history_text,
     instance_status_text,
     plan_version_text,
@@ -33,7 +35,9 @@ from agents_durable.display._views import (
 __all__ = [
     "HTMLView",
     "Timeline",
+    "audit_text",
     "diagnostics_text",
+    "error_text",
     "history_text",
     "instance_status_text",
     "layout_timeline",

@@ -19,11 +19,20 @@ from agents_durable.display._formatting import (
 )
 
 if TYPE_CHECKING:
-    from agents_durable.engine._models import History, InstanceStatus, PlanVersion, StepEntry
+    from agents_durable.engine._models import (
+        AuditEntry,
+        ErrorInfo,
+        History,
+        InstanceStatus,
+        PlanVersion,
+        StepEntry,
+    )
     from agents_durable.plans import Diagnostic
 
 __all__ = [
+    "audit_text",
     "diagnostics_text",
+    "error_text",
     "history_text",
     "instance_status_text",
     "plan_version_text",
@@ -75,10 +84,47 @@ def step_text(step: StepEntry) -> str:
     if step.state in ("waiting", "retrying") and step.wake_at is not None:
         parts.append(f"until {format_time(step.wake_at)}")
     text = " · ".join(parts)
+    if step.corrupt:
+        text += f"\n      corrupt record: {shorten(step.corrupt, 300)}"
     if step.error:
         text += f"\n      error: {shorten(format_json(step.error, indent=None), 300)}"
+        line = step.error.get("line")
+        if isinstance(line, int) and not isinstance(line, bool):
+            source = step.error.get("source")
+            text += f"\n      line {line}" + (f": {str(source).strip()}"
+                                             if isinstance(source, str) else "")
     elif step.result is not None:
         text += f"\n      result: {shorten(format_json(step.result, indent=None), 300)}"
+    return safe_text(text)
+
+
+def error_text(error: ErrorInfo) -> str:
+    """``error in step 'x': Name: message``, then ``line 12: total = sum(x)`` if known."""
+    where = f" in step {error.step!r}" if error.step else ""
+    text = f"error{where}: {error.name}: {error.message}"
+    if error.where:
+        text += f"\n    {error.where}"
+    return safe_text(text)
+
+
+def audit_text(entry: AuditEntry) -> str:
+    """``2026-01-03 00:00:05 UTC #4 restart from step 'charge' #1 (was complete)``."""
+    what = entry.action
+    if entry.action == "restart":
+        step = entry.from_step
+        if step is None:
+            what += " from the top"
+        else:
+            occurrence = step.get("occurrence")
+            what += f" from step {step.get('name')!r}" + (
+                f" #{occurrence}" if isinstance(occurrence, int) else "")
+    notes = [f"was {entry.was}"] if entry.was else []
+    if entry.deferred:
+        notes.append("applied when the running step ended")
+    text = f"{format_time(entry.at)} #{entry.seq} {what}" + (
+        f" ({', '.join(notes)})" if notes else "")
+    if entry.corrupt:
+        text += f" [corrupt record: {shorten(entry.corrupt, 200)}]"
     return safe_text(text)
 
 
@@ -88,9 +134,11 @@ def instance_status_text(status: InstanceStatus, *, steps: bool = True) -> str:
              f", created {format_time(status.created)}, updated {format_time(status.updated)})"]
     if status.wake_at is not None and status.status == "waiting":
         lines.append(f"  wakes at {format_time(status.wake_at)}")
+    if status.corrupt is not None and (status.error is None
+                                       or status.error.message != status.corrupt):
+        lines.append(f"  corrupt record: {status.corrupt}")
     if status.error is not None:
-        where = f" in step {status.error.step!r}" if status.error.step else ""
-        lines.append(f"  error{where}: {status.error.name}: {status.error.message}")
+        lines.append("  " + error_text(status.error))
     elif status.status == "complete":
         lines.append(f"  output: {shorten(format_json(status.output, indent=None), 2000)}")
     if steps:
@@ -109,6 +157,10 @@ def history_text(history: History) -> str:
                              f"{shorten(str(attempt['error']), 300)}")
     if not history.steps:
         lines.append("    (none yet)")
+    if history.discarded_steps:
+        lines.append("  discarded by restarts (kept for the record, never replayed):")
+        for step in history.discarded_steps:
+            lines.append(f"    [restart #{step.discarded_by}] " + step_text(step))
     if history.events:
         lines.append("  events:")
         for event in history.events:
@@ -116,7 +168,14 @@ def history_text(history: History) -> str:
                      if event.consumed_by_step is not None else "buffered")
             lines.append(f"    {format_time(event.timestamp)} {event.type!r} {taken}: "
                          f"{shorten(format_json(event.payload, indent=None), 300)}")
+            if event.corrupt:
+                lines.append(f"      corrupt record: {shorten(event.corrupt, 300)}")
     if history.logs:
         lines.append("  printed:")
-        lines += [f"    {format_time(log.at)}  {log.line}" for log in history.logs]
+        lines += [f"    {format_time(log.at)}  {log.line}"
+                  + (f"  [corrupt record: {log.corrupt}]" if log.corrupt else "")
+                  for log in history.logs]
+    if history.audit:
+        lines.append("  audit (operator actions):")
+        lines += ["    " + audit_text(entry) for entry in history.audit]
     return safe_text("\n".join(lines))

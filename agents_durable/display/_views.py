@@ -158,4 +158,5 @@ def render_history(history: History) -> HTMLView:
     svg = Markup(render_timeline_svg(history))  # rendered with autoescape: safe to embed
     return HTMLView(render("history.html.j2", status=history.status, svg=svg,
                            steps=history.steps, events=history.events, logs=history.logs,
+                           audit=history.audit, discarded=history.discarded_steps,
                            took=_took))

@@ -17,6 +17,8 @@ import anyio
 
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._models import (
+    AuditEntry,
+    DiscardedStep,
     EventEntry,
     History,
     InstanceList,
@@ -35,6 +37,7 @@ from agents_durable.errors import (
 )
 from agents_durable.plans import Diagnostic, PlanPolicy, compile_plan, validate_plan
 from agents_durable.store import TERMINAL_STATUSES, NewInstance
+from agents_durable.store._decode import instance_run_problem
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
@@ -247,16 +250,23 @@ class Instance:
 
     async def _status_of(self, record: Any) -> InstanceStatus:
         steps, _, _ = await self._scope._engine.store.history(record.pk)
-        return InstanceStatus.from_record(record, steps)
+        return InstanceStatus.from_record(record, steps, corrupt=instance_run_problem(record))
 
     async def history(self) -> History:
-        """The journal: steps with attempts, events received, captured ``print`` lines."""
+        """The journal: steps with attempts, events received, captured ``print`` lines,
+        and the audit trail (operator actions, the steps restarts discarded)."""
         record = await self._record()
-        steps, events, logs = await self._scope._engine.store.history(record.pk)
-        return History(id=self.id, status=InstanceStatus.from_record(record, steps),
+        store = self._scope._engine.store
+        steps, events, logs = await store.history(record.pk)
+        audit, discarded = await store.audit(record.pk)
+        status = InstanceStatus.from_record(record, steps,
+                                            corrupt=instance_run_problem(record))
+        return History(id=self.id, status=status,
                        steps=[StepEntry.from_record(s) for s in steps],
                        events=[EventEntry.from_record(e) for e in events],
-                       logs=[LogEntry.from_record(entry) for entry in logs])
+                       logs=[LogEntry.from_record(entry) for entry in logs],
+                       audit=[AuditEntry.from_record(entry) for entry in audit],
+                       discarded_steps=[DiscardedStep.from_discarded(d) for d in discarded])
 
     async def send_event(self, type: str, payload: Any = None) -> None:
         """Deliver an event. Buffered until a ``wait_for_event`` of that type takes it."""

@@ -20,19 +20,31 @@ __all__ = ["encode_json"]
 def encode_json(value: Any, *, limit: int, what: str,
                 not_json: Callable[[str], BaseException],
                 too_large: Callable[[str], BaseException]) -> str:
-    """``value`` as JSON text of at most ``limit`` characters (ASCII, so also bytes).
+    """``value`` as JSON text whose size is at most ``limit`` bytes.
 
-    Raises ``not_json(message)`` for data JSON cannot hold and ``too_large(message)`` for
-    data over the limit; ``what`` names the value in both messages.
+    The size is the UTF-8 byte length of the compact JSON, so ``"é"`` counts 2 bytes, not
+    the 6 of its ``\\u00e9`` escape. Raises ``not_json(message)`` for data JSON cannot hold
+    and ``too_large(message)`` for data over the limit; ``what`` names the value in both
+    messages.
     """
-    if rendered_size(value, 2 * limit) > 2 * limit:  # measured before anything is built
-        raise too_large(f"{what} would be more than {2 * limit:,} characters when turned "
-                        f"into text (JSON); the limit is {limit:,}")
+    # Measured before anything is built; a character is at least one byte, so a value
+    # whose text would exceed the limit's worth of characters twice over is over it.
+    if rendered_size(value, 2 * limit) > 2 * limit:
+        raise too_large(f"{what} would be more than {2 * limit:,} bytes when turned into "
+                        f"text (JSON); the limit is {limit:,} bytes")
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
         raise not_json(f"{what} must be JSON data (dict, list, str, int, float, bool, "
                        f"None): {exc}") from None
-    if len(text) > limit:
-        raise too_large(f"{what} is {len(text):,} bytes of JSON; the limit is {limit:,}")
-    return text
+    if len(text) <= limit:  # ASCII: characters are bytes, and escapes only ever add
+        return text
+    unescaped = json.dumps(value, allow_nan=False, ensure_ascii=False)
+    try:
+        size = len(unescaped.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: only the escaped text can be stored
+        size, unescaped = len(unescaped.encode("utf-8", "surrogatepass")), text
+    if size > limit:
+        raise too_large(f"{what} is {size:,} bytes of JSON (UTF-8); the limit is "
+                        f"{limit:,} bytes")
+    return unescaped

@@ -10,14 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents_durable.plans._outline import OutlineEntry
 from agents_durable.store import (
+    AuditRecord,
+    DiscardedStepRecord,
     EventRecord,
     InstanceRecord,
     LogRecord,
     PlanVersionRecord,
     StepRecord,
 )
+from agents_durable.store._decode import event_replay_problem, step_replay_problem
 
 __all__ = [
+    "AuditEntry",
+    "DiscardedStep",
     "ErrorInfo",
     "EventEntry",
     "History",
@@ -80,8 +85,21 @@ class Limits(BaseModel):
     max_agent_bytes: int = 10 * 1024 ** 3
 
 
+def _outline(text: str) -> tuple[list[OutlineEntry], str | None]:
+    """A stored outline, or ``([], what was wrong)`` for one that does not decode."""
+    entries = _decoded(text, [], shape=list)
+    try:
+        return [OutlineEntry(**entry) for entry in entries], None
+    except (TypeError, ValueError):
+        return [], f"plan_versions.outline holds {str(text)[:60]!r}, not an outline"
+
+
 class PlanVersion(BaseModel):
-    """A registered plan: immutable, addressed by name + version or by content hash."""
+    """A registered plan: immutable, addressed by name + version or by content hash.
+
+    ``corrupt`` is None unless the stored row was damaged; it then says which column holds
+    what, and the other fields show safe placeholders.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -93,13 +111,15 @@ class PlanVersion(BaseModel):
     outline: list[OutlineEntry]
     created: dt.datetime
     source: str = Field(repr=False)
+    corrupt: str | None = None
 
     @classmethod
     def from_record(cls, record: PlanVersionRecord) -> PlanVersion:
+        outline, problem = _outline(record.outline)
+        corrupt = "; ".join(p for p in (record.corrupt, problem) if p) or None
         return cls(agent_id=record.agent_id, name=record.name, version=record.version,
-                   hash=record.hash, description=record.description,
-                   outline=[OutlineEntry(**e) for e in json.loads(record.outline)],
-                   created=_time(record.created_at), source=record.source)
+                   hash=record.hash, description=record.description, outline=outline,
+                   created=_time(record.created_at), source=record.source, corrupt=corrupt)
 
     def _repr_html_(self) -> str:
         from agents_durable.display import render_plan_version
@@ -114,7 +134,7 @@ class PlanVersion(BaseModel):
 
 class ErrorInfo(BaseModel):
     """Why an instance errored: the error's class name, its message, the step it was in,
-    and, for an error raised by plan code, the plan line (number and text) that raised it."""
+    and, for an error raised by plan code, the plan's ``line`` number and its ``source``."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -124,19 +144,39 @@ class ErrorInfo(BaseModel):
     line: int | None = None
     source: str | None = None
 
+    @property
+    def where(self) -> str | None:
+        """``line 12: total = sum(x)`` when the error carries its plan line, else None."""
+        if self.line is None:
+            return None
+        return f"line {self.line}: {self.source.strip()}" if self.source else f"line {self.line}"
+
 
 def _error_info(text: str | None) -> ErrorInfo | None:
+    """The stored ``{name, message, step, line?, source?}``. Unknown extra keys are
+    ignored and a key of the wrong type is dropped, so a newer engine's richer errors
+    (or a damaged one) still read; only an error that is no JSON object reads as
+    ``CorruptRecord``."""
     if not text:
         return None
     stored = _decoded(text, shape=dict)
-    try:
-        return ErrorInfo(**stored)
-    except (TypeError, ValueError):
-        return ErrorInfo(name="CorruptRecord", message=f"undecodable error: {text[:200]}")
+    if "undecodable" in stored or not isinstance(stored.get("name"), str):
+        return ErrorInfo(name="CorruptRecord",
+                         message=f"instances.error holds {str(text)[:200]!r}, not an error")
+    line = stored.get("line")
+    return ErrorInfo(
+        name=stored["name"], message=str(stored.get("message", "")),
+        step=stored["step"] if isinstance(stored.get("step"), str) else None,
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+        source=stored["source"] if isinstance(stored.get("source"), str) else None)
 
 
 class StepEntry(BaseModel):
-    """One journal entry: a step's identity, state, attempts and outcome."""
+    """One journal entry: a step's identity, state, attempts and outcome.
+
+    ``state`` is ``corrupt`` (and ``corrupt`` says why) for a row damaged outside the
+    engine; the engine errors such an instance instead of replaying it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -144,7 +184,7 @@ class StepEntry(BaseModel):
     kind: str
     name: str
     occurrence: int
-    state: Literal["done", "failed", "waiting", "retrying"]
+    state: Literal["done", "failed", "waiting", "retrying", "corrupt"]
     attempts: int
     started: dt.datetime | None
     ended: dt.datetime | None
@@ -153,9 +193,12 @@ class StepEntry(BaseModel):
     error: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     attempt_log: list[dict[str, Any]] = Field(default_factory=list)
+    corrupt: str | None = None
 
     @classmethod
     def from_record(cls, record: StepRecord) -> StepEntry:
+        log = [entry if isinstance(entry, dict) else {"undecodable": str(entry)[:200]}
+               for entry in _decoded(record.detail or None, [], shape=list)]
         return cls(seq=record.seq, kind=record.kind, name=record.name,
                    occurrence=record.occurrence, state=record.state,  # type: ignore[arg-type]
                    attempts=record.attempts, started=_time(record.started_at),
@@ -163,7 +206,46 @@ class StepEntry(BaseModel):
                    result=_decoded(record.result),
                    error=_decoded(record.error or None, shape=dict),
                    config=_decoded(record.config or None, shape=dict),
-                   attempt_log=_decoded(record.detail or None, [], shape=list))
+                   attempt_log=log, corrupt=step_replay_problem(record))
+
+
+class DiscardedStep(StepEntry):
+    """A journal entry a restart took out of replay, kept readable: ``discarded_by`` is the
+    ``seq`` of that restart's entry in ``History.audit``."""
+
+    discarded_by: int
+
+    @classmethod
+    def from_discarded(cls, record: DiscardedStepRecord) -> DiscardedStep:
+        entry = StepEntry.from_record(record.step)
+        return cls(**dict(entry), discarded_by=record.audit_seq)
+
+
+class AuditEntry(BaseModel):
+    """One operator action on the instance: ``pause``, ``resume``, ``terminate`` or
+    ``restart``, when it was requested, the status the instance had then (``was``), and
+    for a restart the step it restarts from (None: from the top). ``deferred`` means the
+    instance was running: the action took effect when its activation stopped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    action: str
+    at: dt.datetime
+    was: str | None = None
+    deferred: bool = False
+    from_step: dict[str, Any] | None = None
+    corrupt: str | None = None
+
+    @classmethod
+    def from_record(cls, record: AuditRecord) -> AuditEntry:
+        detail = _decoded(record.detail, {}, shape=dict)
+        step = detail.get("from_step")
+        return cls(seq=record.seq, action=record.action, at=_time(record.at),
+                   was=detail["was"] if isinstance(detail.get("was"), str) else None,
+                   deferred=detail.get("deferred") is True,
+                   from_step=step if isinstance(step, dict) else None,
+                   corrupt=record.corrupt)
 
 
 class EventEntry(BaseModel):
@@ -174,11 +256,13 @@ class EventEntry(BaseModel):
     payload: Any
     timestamp: dt.datetime
     consumed_by_step: int | None
+    corrupt: str | None = None
 
     @classmethod
     def from_record(cls, record: EventRecord) -> EventEntry:
         return cls(seq=record.seq, type=record.type, payload=_decoded(record.payload),
-                   timestamp=_time(record.created_at), consumed_by_step=record.consumed_by)
+                   timestamp=_time(record.created_at), consumed_by_step=record.consumed_by,
+                   corrupt=event_replay_problem(record))
 
 
 class LogEntry(BaseModel):
@@ -186,14 +270,21 @@ class LogEntry(BaseModel):
 
     at: dt.datetime
     line: str
+    corrupt: str | None = None
 
     @classmethod
     def from_record(cls, record: LogRecord) -> LogEntry:
-        return cls(at=_time(record.at), line=record.line)
+        return cls(at=_time(record.at), line=record.line, corrupt=record.corrupt)
 
 
 class InstanceStatus(BaseModel):
-    """What ``handle.status()`` returns."""
+    """What ``handle.status()`` returns.
+
+    ``corrupt`` is None unless the instance's row was damaged outside the engine: it then
+    names each bad column and its value, the bad fields show safe placeholders (an
+    unknown status shows as ``errored``), and ``error`` is a ``CorruptRecord`` unless the
+    row holds an error of its own.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -208,24 +299,31 @@ class InstanceStatus(BaseModel):
     updated: dt.datetime
     wake_at: dt.datetime | None = None
     steps: list[StepEntry] = Field(default_factory=list)
+    corrupt: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.status in ("complete", "errored", "terminated")
 
     @classmethod
-    def from_record(cls, record: InstanceRecord,
-                    steps: list[StepRecord] | None = None) -> InstanceStatus:
+    def from_record(cls, record: InstanceRecord, steps: list[StepRecord] | None = None, *,
+                    corrupt: str | None = None) -> InstanceStatus:
+        """``corrupt`` overrides ``record.corrupt`` with a deeper check (``status()``
+        also decodes the params, which a listing of many instances does not)."""
+        corrupt = corrupt or record.corrupt
         status = record.status
         if status == "running" and record.control == "pause":
             status = "waiting_for_pause"
+        error = _error_info(record.error)
+        if error is None and corrupt is not None:
+            error = ErrorInfo(name="CorruptRecord", message=corrupt)
         return cls(id=record.id, status=status,  # type: ignore[arg-type]
-                   output=_decoded(record.output),
-                   error=_error_info(record.error),
+                   output=_decoded(record.output), error=error,
                    plan=record.plan_name, version=record.plan_version,
                    plan_hash=record.plan_hash, created=_time(record.created_at),
                    updated=_time(record.updated_at), wake_at=_time(record.wake_at),
-                   steps=[StepEntry.from_record(s) for s in steps or []])
+                   steps=[StepEntry.from_record(s) for s in steps or []],
+                   corrupt=corrupt)
 
     def _repr_html_(self) -> str:
         from agents_durable.display import render_instance_status
@@ -239,7 +337,9 @@ class InstanceStatus(BaseModel):
 
 
 class History(BaseModel):
-    """The whole journal of an instance: steps, events received, and captured logs."""
+    """The whole journal of an instance: steps, events received, captured logs, and the
+    audit trail: every operator action (``audit``) and the steps restarts discarded
+    (``discarded_steps``, which replay never sees)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -248,6 +348,8 @@ class History(BaseModel):
     steps: list[StepEntry]
     events: list[EventEntry]
     logs: list[LogEntry]
+    audit: list[AuditEntry] = Field(default_factory=list)
+    discarded_steps: list[DiscardedStep] = Field(default_factory=list)
 
     def _repr_html_(self) -> str:
         from agents_durable.display import render_history

@@ -10,6 +10,8 @@ from agents_durable.store._protocol import Store
 from agents_durable.store._records import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
+    AuditRecord,
+    DiscardedStepRecord,
     EventRecord,
     Finish,
     InstanceRecord,
@@ -24,6 +26,8 @@ from agents_durable.store.sqlite import SQLiteStore, store_for
 __all__ = [
     "ACTIVE_STATUSES",
     "TERMINAL_STATUSES",
+    "AuditRecord",
+    "DiscardedStepRecord",
     "EventRecord",
     "Finish",
     "InstanceRecord",

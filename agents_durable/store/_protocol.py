@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from agents_durable.store._records import (
+    AuditRecord,
+    DiscardedStepRecord,
     EventRecord,
     Finish,
     InstanceRecord,
@@ -66,7 +68,12 @@ class Store(Protocol):
         """Newest first; ``after`` is the ``pk`` cursor of the last row of the previous page."""
 
     async def history(self, pk: int) -> tuple[list[StepRecord], list[EventRecord],
-                                              list[LogRecord]]: ...
+                                              list[LogRecord]]:
+        """Every row of an instance's journal, decoded without raising: a damaged row
+        comes back with ``corrupt`` set (see ``_records``)."""
+
+    async def audit(self, pk: int) -> tuple[list[AuditRecord], list[DiscardedStepRecord]]:
+        """The operator actions on an instance, and the steps its restarts discarded."""
 
     # -- running -------------------------------------------------------------------------------
 
@@ -82,10 +89,13 @@ class Store(Protocol):
     async def next_due(self) -> float | None:
         """The earliest ``wake_at`` of any queued or waiting instance."""
 
-    async def load_journal(self, pk: int) -> Journal: ...
+    async def load_journal(self, pk: int) -> Journal:
+        """The journal to replay; ``CorruptRecord`` (naming table and column) if the
+        instance row, a journal row or a buffered event is damaged."""
 
     async def load_journals(self, pks: Sequence[int]) -> dict[int, Journal]:
-        """The journals of many instances at once (a claim's worth), by ``pk``."""
+        """The journals of many instances at once (a claim's worth), by ``pk``. An
+        instance ``load_journal`` would refuse is left out."""
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None) -> None:
@@ -105,4 +115,7 @@ class Store(Protocol):
 
     async def control(self, agent_id: str, id: str, op: str, now: float,
                       from_seq: int | None = None) -> InstanceRecord:
-        """``pause``, ``resume``, ``terminate`` or ``restart`` (from journal row ``from_seq``)."""
+        """``pause``, ``resume``, ``terminate`` or ``restart`` (from journal row ``from_seq``).
+
+        Writes the action's audit entry in the same transaction; a restart moves the rows it
+        discards to the discarded steps of that entry."""

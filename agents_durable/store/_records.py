@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "STEP_KINDS",
+    "STEP_STATES",
     "TERMINAL_STATUSES",
+    "AuditRecord",
+    "DiscardedStepRecord",
     "EventRecord",
     "Finish",
     "InstanceRecord",
@@ -20,6 +24,14 @@ __all__ = [
 
 TERMINAL_STATUSES = frozenset({"complete", "errored", "terminated"})
 ACTIVE_STATUSES = frozenset({"queued", "running", "waiting", "paused"})
+STEP_STATES = frozenset({"done", "failed", "waiting", "retrying"})
+STEP_KINDS = frozenset({"do", "sleep", "sleep_until", "wait_for_event", "now", "random",
+                        "uuid"})
+
+#: Every record read back from the store carries ``corrupt``: None for a healthy row, else
+#: what could not be decoded ("instances.wake_at holds 1e+300, not a time"). The other
+#: fields of a corrupt record hold safe placeholders, so reading one damaged row never
+#: raises; the engine refuses to run an instance whose rows are corrupt.
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +45,7 @@ class PlanVersionRecord:
     outline: str  # JSON list
     policy: str  # JSON of the PlanPolicy it was compiled under
     created_at: float
+    corrupt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +77,7 @@ class InstanceRecord:
     control: str | None
     paused_at: float | None
     crashes: int
+    corrupt: str | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +107,7 @@ class StepRecord:
     #: The step's index within its scope: with ``scope`` its identity for replay. None on
     #: rows recorded before scopes existed (replayed by ``seq`` instead).
     position: int | None = None
+    corrupt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +117,7 @@ class EventRecord:
     payload: str
     created_at: float
     consumed_by: int | None = None
+    corrupt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +125,31 @@ class LogRecord:
     seq: int
     at: float
     line: str
+    corrupt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """An operator action on an instance: ``pause``, ``resume``, ``terminate`` or ``restart``.
+
+    ``detail`` is JSON: the status the instance had (``was``) and, for a restart, the step
+    it restarts from (``from_step``: ``{name, occurrence, seq}``, or null for the top).
+    """
+
+    seq: int
+    at: float
+    action: str
+    detail: str
+    corrupt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardedStepRecord:
+    """A journal row a restart removed from replay, kept readable. ``audit_seq`` is the
+    restart's audit entry."""
+
+    audit_seq: int
+    step: StepRecord
 
 
 @dataclass(slots=True)

@@ -33,8 +33,22 @@ from agents_durable.errors import (
     InstanceNotFound,
     StoreError,
 )
+from agents_durable.store._decode import (
+    corrupt_instance,
+    decode_audit,
+    decode_event,
+    decode_instance,
+    decode_log,
+    decode_plan_version,
+    decode_step,
+    event_replay_problem,
+    instance_run_problem,
+    step_replay_problem,
+)
 from agents_durable.store._records import (
     TERMINAL_STATUSES,
+    AuditRecord,
+    DiscardedStepRecord,
     EventRecord,
     Finish,
     InstanceRecord,
@@ -129,6 +143,37 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE steps ADD COLUMN scope TEXT NOT NULL DEFAULT '';
     ALTER TABLE steps ADD COLUMN position INTEGER;
     """,
+    # The audit trail: every operator action, and the steps a restart took out of replay.
+    """
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        instance_pk INTEGER NOT NULL,
+        at REAL NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_instance ON audit (instance_pk, seq);
+    CREATE TABLE discarded_steps (
+        instance_pk INTEGER NOT NULL,
+        audit_seq INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        occurrence INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        config TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        started_at REAL,
+        ended_at REAL,
+        wake_at REAL,
+        detail TEXT,
+        scope TEXT NOT NULL DEFAULT '',
+        position INTEGER,
+        PRIMARY KEY (instance_pk, audit_seq, seq)
+    ) WITHOUT ROWID;
+    """,
 )
 
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
@@ -141,10 +186,7 @@ _PLAN_COLUMNS = ("agent_id, name, version, hash, source, description, outline, p
 
 
 def _instance(row: Any) -> InstanceRecord:
-    try:
-        return InstanceRecord(*row)
-    except TypeError as exc:  # pragma: no cover - schema drift
-        raise CorruptRecord(f"instance row could not be decoded: {exc}") from None
+    return decode_instance(row)  # never raises: a damaged row reads as a corrupt record
 
 
 @contextlib.contextmanager
@@ -181,10 +223,13 @@ class SQLiteStore:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def open(self, *, worker: bool) -> None:
+        existed = self.path != ":memory:" and os.path.exists(self.path)  # noqa: ASYNC240
         if worker and self.path != ":memory:":
             self._take_lock()
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
+            if existed:
+                await self._call(_check_existing, self.path)
             await self._call(_configure, self.path != ":memory:")
             await self._call(_migrate, self.path)
         except BaseException:
@@ -251,7 +296,7 @@ class SQLiteStore:
                    " ORDER BY version DESC LIMIT 1")
             params = (agent_id, name)
         row = await self._call(_one, sql, params)
-        return PlanVersionRecord(*row) if row else None
+        return decode_plan_version(row) if row else None
 
     async def list_plan_versions(self, agent_id: str,
                                  name: str | None = None) -> list[PlanVersionRecord]:
@@ -264,12 +309,19 @@ class SQLiteStore:
                    "ORDER BY version")
             params = (agent_id, name)
         rows = await self._call(_all, sql, params)
-        return [PlanVersionRecord(*row) for row in rows]
+        return [decode_plan_version(row) for row in rows]
 
     async def get_plan_by_hash(self, hash: str) -> PlanVersionRecord | None:
         row = await self._call(
             _one, f"SELECT {_PLAN_COLUMNS} FROM plan_versions WHERE hash = ? LIMIT 1", (hash,))
-        return PlanVersionRecord(*row) if row else None
+        if not row:
+            return None
+        record = decode_plan_version(row)
+        if record.corrupt is not None:  # the engine compiles this: refuse it by column
+            raise CorruptRecord(f"plan version {hash[:12]} cannot be compiled: "
+                                f"{record.corrupt}. Restore the row from a backup, or "
+                                "register the plan again and start new instances")
+        return record
 
     # -- instances --------------------------------------------------------------------------------
 
@@ -304,6 +356,9 @@ class SQLiteStore:
                                               list[LogRecord]]:
         return await self._call(_history, pk)
 
+    async def audit(self, pk: int) -> tuple[list[AuditRecord], list[DiscardedStepRecord]]:
+        return await self._call(_audit, pk)
+
     # -- running --------------------------------------------------------------------------------
 
     async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
@@ -318,14 +373,20 @@ class SQLiteStore:
     async def next_due(self) -> float | None:
         row = await self._call(
             _one, "SELECT MIN(wake_at) FROM instances WHERE wake_at IS NOT NULL "
-            "AND status IN ('queued', 'waiting')")
+            "AND status IN ('queued', 'waiting') AND typeof(wake_at) IN ('integer', 'real')")
         return float(row[0]) if row and row[0] is not None else None
 
     async def load_journal(self, pk: int) -> Journal:
-        return (await self._call(_load_journals, [pk]))[pk]
+        journals, refused = await self._call(_load_journals, [pk])
+        if pk in refused:
+            raise refused[pk]
+        return journals[pk]
 
     async def load_journals(self, pks: Sequence[int]) -> dict[int, Journal]:
-        return await self._call(_load_journals, list(pks))
+        # An instance with a damaged row is left out: its activation then loads it alone
+        # (``load_journal``) and is errored with the ``CorruptRecord`` that raises.
+        journals, _ = await self._call(_load_journals, list(pks))
+        return journals
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None) -> None:
@@ -405,6 +466,32 @@ def _configure(conn: sqlite3.Connection, wal: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
+def _check_existing(conn: sqlite3.Connection, path: str) -> None:
+    """Refuse a file that exists but is no agents_durable database, before touching it.
+
+    An empty file (0 bytes, or SQLite with no tables) where a database is expected is
+    usually a truncated one: initialising it would silently start over with no instances.
+    """
+    try:
+        (tables,) = _one(conn, "SELECT count(*) FROM sqlite_master")
+        (version,) = _one(conn, "PRAGMA user_version")
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_NOTADB,
+                                                          sqlite3.SQLITE_CORRUPT):
+            raise
+        raise StoreError(f"{path!r} is not a readable SQLite database ({exc}): the file is "
+                         "damaged or is something else. Restore it from a backup, or open "
+                         "another path") from None
+    if version == 0 and tables == 0:
+        raise StoreError(f"{path!r} exists but holds no agents_durable schema (it is empty): "
+                         "refusing to initialise it, because an empty file where a database "
+                         "should be is usually a truncated one. Restore it from a backup, or "
+                         "delete the file to start a new database")
+    if version == 0:
+        raise StoreError(f"{path!r} is a SQLite database of something else (it has tables but "
+                         "no agents_durable schema version); open another path")
+
+
 def _migrate(conn: sqlite3.Connection, path: str) -> None:
     current = int(_one(conn, "PRAGMA user_version")[0])
     if current > len(MIGRATIONS):
@@ -424,7 +511,7 @@ def _put_plan_version(conn: sqlite3.Connection, agent_id: str, name: str, hash: 
         row = _one(conn, f"SELECT {_PLAN_COLUMNS} FROM plan_versions "
                          "WHERE agent_id = ? AND name = ? AND hash = ?", (agent_id, name, hash))
         if row is not None:
-            return PlanVersionRecord(*row), False
+            return decode_plan_version(row), False
         (latest,) = _one(conn, "SELECT COALESCE(MAX(version), 0) FROM plan_versions "
                                "WHERE agent_id = ? AND name = ?", (agent_id, name))
         record = PlanVersionRecord(agent_id, name, latest + 1, hash, source, description,
@@ -459,8 +546,18 @@ def _history(conn: sqlite3.Connection, pk: int) -> tuple[list[StepRecord], list[
                           "WHERE instance_pk = ? ORDER BY seq", (pk,)).fetchall()
     logs = conn.execute("SELECT seq, at, line FROM logs WHERE instance_pk = ? ORDER BY seq",
                         (pk,)).fetchall()
-    return ([StepRecord(*row) for row in steps], [EventRecord(*row) for row in events],
-            [LogRecord(*row) for row in logs])
+    return ([decode_step(row) for row in steps], [decode_event(row) for row in events],
+            [decode_log(row) for row in logs])
+
+
+def _audit(conn: sqlite3.Connection, pk: int) -> tuple[list[AuditRecord],
+                                                        list[DiscardedStepRecord]]:
+    entries = conn.execute("SELECT seq, at, action, detail FROM audit WHERE instance_pk = ? "
+                           "ORDER BY seq", (pk,)).fetchall()
+    discarded = conn.execute(f"SELECT audit_seq, {_STEP_COLUMNS} FROM discarded_steps "
+                             "WHERE instance_pk = ? ORDER BY audit_seq, seq", (pk,)).fetchall()
+    return ([decode_audit(row) for row in entries],
+            [DiscardedStepRecord(audit_seq, decode_step(row)) for audit_seq, *row in discarded])
 
 
 def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tuple[int, int]:
@@ -512,19 +609,37 @@ def _run_batch(conn: sqlite3.Connection,
     return outcomes
 
 
-def _load_journals(conn: sqlite3.Connection, pks: list[int]) -> dict[int, Journal]:
+def _load_journals(conn: sqlite3.Connection, pks: list[int]
+                   ) -> tuple[dict[int, Journal], dict[int, CorruptRecord]]:
+    """The journals of ``pks``, and the ``CorruptRecord`` of each instance that must not
+    run because its instance row, a journal row or a buffered event is damaged."""
     journals = {pk: Journal() for pk in pks}
+    problems: dict[int, str] = {}
+    ids: dict[int, str] = {}
+
+    def refuse(pk: int, problem: str | None) -> None:
+        if problem is not None and pk not in problems:
+            problems[pk] = problem
+
     for start in range(0, len(pks), 500):  # SQLite's bound-parameter limit
         chunk = pks[start:start + 500]
         marks = ", ".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT {_INSTANCE_COLUMNS} FROM instances "
+                                f"WHERE pk IN ({marks})", chunk):
+            instance = decode_instance(row)
+            ids[instance.pk] = instance.id
+            refuse(instance.pk, instance_run_problem(instance))
         for pk, *row in conn.execute(f"SELECT instance_pk, {_STEP_COLUMNS} FROM steps "
                                      f"WHERE instance_pk IN ({marks})", chunk):
-            record = StepRecord(*row)
+            record = decode_step(row)
+            refuse(pk, step_replay_problem(record))
             journals[pk].steps[record.seq] = record
         for pk, *row in conn.execute(
                 "SELECT instance_pk, seq, type, payload, created_at, consumed_by FROM events "
                 f"WHERE instance_pk IN ({marks}) AND consumed_by IS NULL ORDER BY seq", chunk):
-            journals[pk].events.append(EventRecord(*row))
+            event = decode_event(row)
+            refuse(pk, event_replay_problem(event))
+            journals[pk].events.append(event)
         for pk, last in conn.execute("SELECT instance_pk, MAX(seq) FROM events "
                                      f"WHERE instance_pk IN ({marks}) GROUP BY instance_pk",
                                      chunk):
@@ -533,7 +648,11 @@ def _load_journals(conn: sqlite3.Connection, pks: list[int]) -> dict[int, Journa
                 "SELECT instance_pk, COUNT(*), SUM(LENGTH(CAST(line AS BLOB))) FROM logs "
                 f"WHERE instance_pk IN ({marks}) GROUP BY instance_pk", chunk):
             journals[pk].log_lines, journals[pk].log_bytes = int(lines), int(size or 0)
-    return journals
+    refused = {pk: corrupt_instance(ids.get(pk, f"#{pk}"), problem)
+               for pk, problem in problems.items()}
+    for pk in refused:
+        del journals[pk]
+    return journals, refused
 
 
 def _agent_storage_bytes(conn: sqlite3.Connection, agent_id: str) -> int:
@@ -615,6 +734,7 @@ def _control(conn: sqlite3.Connection, agent_id: str, id: str, op: str, now: flo
         status = record.status
         if op != "restart" and status in TERMINAL_STATUSES:
             raise InstanceNotActive(id, status, op)
+        _log_action(conn, record, op, now, from_seq)
         if status == "running":
             if op == "resume":
                 conn.execute("UPDATE instances SET control = NULL WHERE pk = ? "
@@ -640,8 +760,37 @@ def _control(conn: sqlite3.Connection, agent_id: str, id: str, op: str, now: flo
         return _locked_instance(conn, agent_id, id)
 
 
+def _log_action(conn: sqlite3.Connection, record: InstanceRecord, op: str, now: float,
+                from_seq: int | None) -> None:
+    """The audit entry of an operator action, written in the action's own transaction."""
+    detail: dict[str, Any] = {"was": record.status}
+    if record.status == "running" and op != "resume":
+        detail["deferred"] = True  # applied when the running activation stops
+    if op == "restart":
+        step = None
+        if from_seq is not None:
+            row = _one(conn, "SELECT name, occurrence FROM steps WHERE instance_pk = ? "
+                             "AND seq = ?", (record.pk, from_seq))
+            step = {"seq": from_seq, "name": row[0] if row else None,
+                    "occurrence": row[1] if row else None}
+        detail["from_step"] = step
+    conn.execute("INSERT INTO audit (instance_pk, at, action, detail) VALUES (?, ?, ?, ?)",
+                 (record.pk, now, op, json.dumps(detail, default=str)))
+
+
 def _restart(conn: sqlite3.Connection, pk: int, from_seq: int | None, now: float) -> None:
-    start = from_seq or 0
+    """Discard the journal from ``from_seq`` on (all of it for None) and queue the instance.
+
+    The discarded rows move to ``discarded_steps`` under the restart's audit entry: replay
+    reads only ``steps``, so it never sees them, and ``history()`` still shows them.
+    """
+    start = from_seq if isinstance(from_seq, int) and from_seq >= 0 else 0
+    row = _one(conn, "SELECT MAX(seq) FROM audit WHERE instance_pk = ? AND action = 'restart'",
+               (pk,))
+    audit_seq = row[0] if row and row[0] is not None else 0
+    conn.execute(f"INSERT OR REPLACE INTO discarded_steps (instance_pk, audit_seq, "
+                 f"{_STEP_COLUMNS}) SELECT instance_pk, ?, {_STEP_COLUMNS} FROM steps "
+                 "WHERE instance_pk = ? AND seq >= ?", (audit_seq, pk, start))
     conn.execute("UPDATE events SET consumed_by = NULL WHERE instance_pk = ? "
                  "AND consumed_by >= ?", (pk, start))
     conn.execute("DELETE FROM steps WHERE instance_pk = ? AND seq >= ?", (pk, start))
