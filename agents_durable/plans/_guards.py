@@ -255,6 +255,8 @@ class Guards:
         if allowed is not None and name in allowed:
             return getattr(obj, name)
         if kind in STANDINS:
+            if obj.real is dict and name == "fromkeys":
+                return self._dict_fromkeys()
             class_allowed = CLASS_ATTRIBUTES.get(obj.real)
             if class_allowed is not None and name in class_allowed:
                 return getattr(obj.real, name)
@@ -437,6 +439,13 @@ class Guards:
             for item in self.getiter(items):
                 charge(cost)
                 yield item
+
+    def _dict_fromkeys(self) -> Callable[..., dict[Any, Any]]:
+        """``dict.fromkeys``, paying per key like any dict the plan builds."""
+        def fromkeys(keys: Iterable[Any], value: Any = None) -> dict[Any, Any]:
+            return dict.fromkeys(self.fuel_list(keys), value)
+
+        return _plan_named(fromkeys, "fromkeys", method=True)
 
     def fuel_list(self, items: Iterable[Any]) -> list[Any]:
         """Materialise ``items`` into a list, paying fuel per item and respecting the cap."""
@@ -746,5 +755,9 @@ def _check_percent_format(template: str) -> None:
 def _describe(obj: Any) -> str:
     if isinstance(obj, type):
         return f"the class {obj.__name__}"
-    name = getattr(type(obj), "plan_name", None) or type(obj).__name__
+    if type(obj) in STANDINS:  # a stand-in for a builtin class (``dict``, ``list``...)
+        return f"the class {obj.real.__name__}"
+    name = getattr(type(obj), "plan_name", None)
+    if not isinstance(name, str):  # a slot descriptor, not a name
+        name = type(obj).__name__
     return f"a {name} object"

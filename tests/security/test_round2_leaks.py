@@ -135,3 +135,21 @@ async def test_printing_a_lone_surrogate_logs_valid_utf8(engine: ad.Engine) -> N
     assert lines == ["a\\ud800b", "['\\udfff']", "ok \u20ac"]
     for line in lines:
         line.encode("utf-8")  # never raises: the log is valid UTF-8
+
+
+async def test_dict_fromkeys_works_and_is_measured(engine) -> None:
+    from .conftest import assert_output, assert_stopped
+
+    await assert_output(engine, "async def run(event, step):\n"
+                                "    return dict.fromkeys(['a', 'b'], 0)\n", {"a": 0, "b": 0})
+    await assert_stopped(engine, "async def run(event, step):\n"
+                                 "    return len(dict.fromkeys(range(10 ** 8)))\n",
+                         ("BudgetExceeded", "LimitExceeded"))
+
+
+async def test_refused_class_attributes_name_the_class(engine) -> None:
+    from .conftest import run
+
+    status = await run(engine, "async def run(event, step):\n    return dict.items\n")
+    assert status.status == "errored"
+    assert "the class dict" in status.error.message and "member" not in status.error.message
