@@ -68,8 +68,8 @@ def test_known_failures_name_planned_tasks() -> None:
 # -- the tasks are well formed -------------------------------------------------------------
 
 
-def test_there_are_64_tasks() -> None:
-    assert len(task_names()) == 64, task_names()
+def test_there_are_84_tasks() -> None:
+    assert len(task_names()) == 84, task_names()
 
 
 def test_plans_directory_holds_only_task_plans() -> None:
