@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.abc
 import anyio.lowlevel
 
 from agents_durable._signals import EngineSignal, Fatal, Suspend
@@ -299,6 +300,13 @@ class Activation:
                            not_json=PlanRuntimeError,
                            too_large=lambda message: self.fail(LimitExceeded(message)))
 
+    def check_not_failed(self) -> None:
+        """Raise the failure already decided, if any: no tool runs for a failed instance."""
+        if self.budget.tripped is not None:
+            raise Fatal(self.budget.tripped)
+        if self.failure is not None:
+            raise Fatal(self.failure)
+
     def _check_alive(self) -> None:
         """Raise the decided signal again: after it, the plan can change nothing."""
         decided = self._decided()
@@ -372,9 +380,11 @@ class Activation:
         scope = self._scope()
         ordinal = scope.gathers
         scope.gathers += 1
-        scopes: list[Scope | None] = [
-            None if isinstance(call, StepCall) else scope.branch(ordinal, index)
-            for index, call in enumerate(calls)]
+        # Every argument runs as its own strand, so one that waits does not stop the
+        # others. A step call passed directly keeps the identity it was created with (in
+        # this scope); its strand only carries the waiting.
+        scopes: list[Scope | None] = [scope.branch(ordinal, index)
+                                      for index in range(len(calls))]
         return Gather(self, calls, scopes)
 
     # -- executing ------------------------------------------------------------------------------
@@ -413,7 +423,10 @@ class Activation:
         return Suspend()
 
     async def _save(self, record: StepRecord, consume_event: int | None = None) -> None:
-        self._check_alive()
+        # After a failure nothing is recorded. After a decision to suspend, a step that
+        # already ran (another gather branch's tool call) is still committed: its effect
+        # happened, and dropping its result would make the next activation repeat it.
+        self.check_not_failed()
         previous = self.journal.steps.get(record.seq)
         growth = _row_bytes(record) - (_row_bytes(previous) if previous else 0)
         self._check_quota(growth)
@@ -597,27 +610,67 @@ class Activation:
         return result
 
     async def run_step_function(self, function: StepFunction, args: tuple[Any, ...],
-                                kwargs: dict[str, Any]) -> Any:
+                                kwargs: dict[str, Any], resolving: tuple[str, ...] = (),
+                                call: StepFunctionCall | None = None) -> Any:
         """Run one call of a ``@step.do`` function: resolve its injected parameters, then
         make the step call (in the caller's scope, so it replays like any other step)."""
+        if call is not None and call is function._owner and function._done is not None:
+            # A dependent already ran this first call's step on its behalf: same result.
+            return await self._result_of(function, function._name)
+        if function._done is None:
+            function._done = anyio.Event()
         fn = function._fn
-        injected = await self._inject(function, fn, args, kwargs)
-        context_param = "ctx" in injected
+        try:
+            injected = await self._inject(function, fn, args, kwargs,
+                                          (*resolving, function._name))
+            context_param = "ctx" in injected
 
-        def body(*context: Any) -> Any:
-            extra = dict(injected)
-            if context_param:
-                extra["ctx"] = context[0]
-            return fn(*args, **kwargs, **extra)
+            def body(*context: Any) -> Any:
+                extra = dict(injected)
+                if context_param:
+                    extra["ctx"] = context[0]
+                return fn(*args, **kwargs, **extra)
 
-        call = self.new_call("do", function._name, (_WithContext(body, context_param),
-                                                    function._config))
-        result = await call
-        function._result = (result,)
-        return result
+            step_call = self.new_call("do", function._name, (
+                _WithContext(body, context_param), function._config))
+            result = await step_call
+            function._result = (result,)
+            return result
+        finally:
+            function._done.set()
+
+    async def _dependency(self, dependency: StepFunction, dependent: StepFunction,
+                          resolving: tuple[str, ...]) -> Any:
+        """The result of ``dependency`` for an injected parameter of ``dependent``.
+
+        A dependency that has not run yet runs once, here, for its first call: other
+        dependents (in other gather branches) wait for that run, and the first call, when
+        awaited, returns the same result. Branches start in argument order and reach this
+        point before their first step, so the run lands in the same scope on every replay.
+        """
+        if dependency._name in resolving:
+            chain = " -> ".join((*resolving, dependency._name))
+            raise PlanRuntimeError(f"step functions depend on each other in a cycle ({chain}); "
+                                   "a step function can only take the result of one that "
+                                   "does not need it")
+        if dependency._result is not None:
+            return dependency._result[0]
+        if dependency._done is not None:  # running (or ran) elsewhere: wait for it
+            return await self._result_of(dependency, dependent._name)
+        if dependency._owner is None:
+            dependency._owner = StepFunctionCall(dependency, (), {})
+        return await self.run_step_function(dependency, (), {}, resolving)
+
+    async def _result_of(self, function: StepFunction, needed_by: str) -> Any:
+        await function._done.wait()
+        if function._result is None:
+            raise PlanRuntimeError(f"step function {function._name!r}, which {needed_by!r} "
+                                   "needs, did not produce a result")
+        return function._result[0]
 
     async def _inject(self, function: StepFunction, fn: Any, args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> dict[str, Any]:
+                      kwargs: dict[str, Any],
+                      resolving: tuple[str, ...] = ()) -> dict[str, Any]:
         try:
             parameters = list(inspect.signature(fn).parameters.values())
         except (TypeError, ValueError):
@@ -636,10 +689,8 @@ class Activation:
                 continue
             dependency = self.step_functions.get(parameter.name)
             if dependency is not None and dependency is not function:
-                if dependency._result is None:
-                    await dependency()
-                assert dependency._result is not None
-                injected[parameter.name] = dependency._result[0]
+                injected[parameter.name] = await self._dependency(dependency, function,
+                                                                  resolving)
             elif parameter.default is parameter.empty:
                 raise PlanRuntimeError(
                     f"step function {function._name!r} needs {parameter.name!r}: pass it in "
@@ -791,7 +842,8 @@ class Activation:
             if isinstance(call, StepCall):
                 self.unawaited.pop(call._id, None)
 
-        async def one(index: int, awaitable: Any, scope: Scope | None) -> None:
+        async def one(index: int, awaitable: Any, scope: Scope | None,
+                      group: anyio.abc.TaskGroup) -> None:
             if scope is not None:
                 current_scope.set(scope)  # this task's context only
             try:
@@ -804,10 +856,12 @@ class Activation:
                 if _is_cancellation(error):
                     raise
                 signals.append(error)  # SystemExit & co from plan code: judged below
+            if self.failure is not None or self.budget.tripped is not None:
+                group.cancel_scope.cancel()  # the instance fails: stop the other branches
 
         async with anyio.create_task_group() as group:
             for index, call in enumerate(calls):
-                group.start_soon(one, index, call, scopes[index])
+                group.start_soon(one, index, call, scopes[index], group)
         decided = self._decided()
         if decided is not None:
             raise decided

@@ -133,7 +133,7 @@ class StepFunction:
     Arguments passed in the call are passed to the function as usual.
     """
 
-    __slots__ = ("_activation", "_config", "_fn", "_name", "_result")
+    __slots__ = ("_activation", "_config", "_done", "_fn", "_name", "_owner", "_result")
     plan_name = "step function"
 
     def __init__(self, activation: Activation, name: Any, fn: Any,
@@ -143,10 +143,17 @@ class StepFunction:
         self._fn = fn
         self._config = config
         self._result: tuple[Any] | None = None
+        #: The call that runs this step function first when others depend on it (the
+        #: first call made, in program order), and the event set once it has a result.
+        self._owner: StepFunctionCall | None = None
+        self._done: Any = None
         activation.step_functions[getattr(fn, "__name__", "")] = self
 
     def __call__(self, *args: Any, **kwargs: Any) -> StepFunctionCall:
-        return StepFunctionCall(self, args, kwargs)
+        call = StepFunctionCall(self, args, kwargs)
+        if self._owner is None:
+            self._owner = call
+        return call
 
     def __await__(self) -> Any:
         raise PlanRuntimeError(
@@ -180,7 +187,7 @@ class StepFunctionCall:
         self._awaited = True
         activation = function._activation
         result = yield from activation.run_step_function(
-            function, self._args, self._kwargs).__await__()
+            function, self._args, self._kwargs, call=self).__await__()
         activation.budget.resume()
         return result
 

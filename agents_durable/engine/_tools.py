@@ -165,6 +165,7 @@ class ToolFunction:
                 f"tools.{self._name}() was called outside a step callback. Tool calls have "
                 "effects, and code outside a step runs again on every replay; wrap it: "
                 f'await step.do("...", lambda: tools.{self._name}(...))')
+        binding.owner.check_not_failed()  # no tool runs for an instance already failed
         binding.calls += 1
         if binding.calls > binding.max_calls:
             raise ToolUsageError(f"more than {binding.max_calls} tool calls in one activation")
@@ -206,6 +207,7 @@ class ToolCall:
 
     async def _run(self) -> Any:
         binding = self._binding
+        binding.owner.check_not_failed()
         spec = binding.registry.get(self._name)
         try:
             if spec.is_async:

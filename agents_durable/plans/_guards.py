@@ -171,6 +171,7 @@ class Guards:
             "_enter_": budget.enter,
             "_exit_": budget.exit,
             "_fuel_iter_": self.fuel_iter,
+            "_match_subject_": self.match_subject,
             "_add_": self.add,
             "_mul_": self.mul,
             "_pow_": self.pow,
@@ -509,10 +510,33 @@ class Guards:
         return result
 
     def unpack_sequence(self, it: Any, spec: Any, getiter: Any) -> Any:
-        return guarded_unpack_sequence(it, spec, self.getiter)
+        # ``a, *rest = items`` copies every item in C: pay for them first.
+        return guarded_unpack_sequence(self._priced(it), spec, self.getiter)
 
     def iter_unpack_sequence(self, it: Any, spec: Any, getiter: Any) -> Any:
         return guarded_iter_unpack_sequence(it, spec, self.getiter)
+
+    def _priced(self, it: Any) -> Any:
+        """``it`` with its items paid for: counted when sized, else ticked one by one."""
+        try:
+            size = len(it)
+        except TypeError:
+            return self.fuel_iter(it)
+        self._check_len(size, "sequence")
+        self.budget.charge(size)
+        return it
+
+    def match_subject(self, subject: Any) -> Any:
+        """The subject of a ``match`` whose patterns copy items (``*rest``, ``**rest``)."""
+        if isinstance(subject, (str, bytes)):  # never a sequence to ``match``
+            return subject
+        try:
+            size = len(subject)
+        except TypeError:
+            return subject
+        self._check_len(size, "sequence")
+        self.budget.charge(size)
+        return subject
 
     # -- operators ----------------------------------------------------------------------
 

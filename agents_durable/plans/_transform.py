@@ -338,7 +338,18 @@ class PlanTransformer(RestrictingNodeTransformer):
         return node
 
     def visit_Match(self, node: ast.Match) -> Any:
-        return self.node_contents_visit(node)
+        node = self.node_contents_visit(node)
+        # A star capture (``case [first, *rest]``) or a mapping rest (``case {**rest}``)
+        # copies the subject's items in C: the subject is paid for before matching.
+        copies = any(isinstance(sub, ast.MatchStar) or (
+            isinstance(sub, ast.MatchMapping) and sub.rest is not None)
+            for case in node.cases for sub in ast.walk(case.pattern))
+        if copies:
+            subject = _call("_match_subject_", node.subject)
+            copy_locations(subject, node.subject)
+            node.subject = subject
+            ast.fix_missing_locations(node)
+        return node
 
     def visit_match_case(self, node: ast.match_case) -> Any:
         return self.node_contents_visit(node)

@@ -204,3 +204,17 @@ async def run(event, step):
     final, _, _ = await _run(tmp_path, source, [("advance", "1 minute")])
     assert final.status == "complete", final.error
     assert len(set(final.output)) == 4
+
+
+async def test_a_sleep_in_a_gather_does_not_drop_a_sibling_result(tmp_path: Path) -> None:
+    # The sleep decides to wait at once; the sibling's tool still finishes, and its result
+    # must be committed, or the next activation would repeat the effect.
+    source = '''
+async def run(event, step):
+    out = await step.gather(step.sleep("nap", "1 hour"),
+                            step.do("effect", lambda: tools.echo("sent")))
+    return out[1]
+'''
+    final, echo, _ = await _run(tmp_path, source, [("advance", "1 hour")])
+    assert (final.status, final.output) == ("complete", "sent")
+    assert echo.calls == ["sent"]

@@ -55,10 +55,6 @@ async def _timed_stop(engine: ad.Engine, source: str, seconds: float = 5.0) -> N
 # -- match: sequence patterns materialise the subject in C ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a star capture in a sequence pattern copies a "
-                   "1M-item range inside MATCH_SEQUENCE/UNPACK_EX with no fuel: one tick "
-                   "per 1M items, 300 iterations take ~8 s (slice limit 2 s is only checked "
-                   "every 1024 ticks)")
 async def test_star_pattern_on_a_big_range_is_charged(engine: ad.Engine) -> None:
     source = plan("""
 r = range(1_000_000)
@@ -73,8 +69,6 @@ return n
     await _timed_stop(engine, source)
 
 
-@pytest.mark.xfail(strict=True, reason="`a, *b = r` unpacks a 1M-item range in C with no "
-                   "fuel charged; 100 iterations complete in ~5 s under fuel=200k")
 async def test_starred_assignment_of_a_big_range_is_charged(engine: ad.Engine) -> None:
     source = plan("""
 r = range(1_000_000)
@@ -145,10 +139,6 @@ async def run(event, step):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="two gather branches that both inject the result of "
-                   "a step function not yet run each run it (_inject in engine/_activation.py "
-                   "checks dependency._result, which is None in both): the card is charged "
-                   "twice and each branch sees a different charge")
 async def test_a_shared_dependency_runs_once(engine: ad.Engine) -> None:
     charges: list[int] = []
 
@@ -164,10 +154,6 @@ async def test_a_shared_dependency_runs_once(engine: ad.Engine) -> None:
     assert status.output == [["receipt", 1], ["email", 1]]
 
 
-@pytest.mark.xfail(strict=True, reason="the shared dependency ran in both branch scopes on "
-                   "the first run; on replay branch one finishes it synchronously, so branch "
-                   "two skips it and meets the recorded 'charge' where it asks for 'email': "
-                   "NondeterminismError in plain code")
 async def test_a_shared_dependency_replays(tmp_path: Path) -> None:
     clock = FakeClock()
     charges: list[int] = []
@@ -189,10 +175,6 @@ async def test_a_shared_dependency_replays(tmp_path: Path) -> None:
     assert len(charges) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="step functions that inject each other (a(b), b(a)) "
-                   "pass validation and recurse in engine code (_inject -> run_step_function) "
-                   "until the host stack overflows: the plan ends with a bare RecursionError "
-                   "that names no construct or fix")
 async def test_cyclic_step_functions_are_refused(engine: ad.Engine) -> None:
     source = plan("""
 @step.do("a")
@@ -277,10 +259,6 @@ async def run(event, step):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="after another gather branch trips the budget, a "
-                   "step callback in flight goes on calling tools: straight-line code between "
-                   "two awaits never ticks, and ToolFunction/ToolCall (engine/_tools.py) do "
-                   "not check the activation's decision")
 async def test_no_tool_runs_after_the_budget_trips(engine: ad.Engine) -> None:
     effects: list[str] = []
 
