@@ -747,7 +747,10 @@ class Activation:
             if match is not None and not isinstance(match, dict):
                 raise PlanRuntimeError("wait_for_event match= must be a dict of payload "
                                        "fields, e.g. {'order_id': 7}")
-            seconds = parse_duration(timeout, what=f"the timeout of {call._name!r}")
+            # A deadline already past (`deadline - now` computed by the plan) is a timeout
+            # of 0: an event sent earlier is still taken, else EventTimeout at once.
+            seconds = parse_duration(_at_least_zero(timeout),
+                                     what=f"the timeout of {call._name!r}")
             self._check_wait(seconds, call)
             config: dict[str, Any] = {"type": event_type, "match": match}
             encode_json(match, limit=_MAX_MATCH_BYTES, what="match", not_json=PlanRuntimeError,
@@ -958,6 +961,15 @@ def _wants_context(fn: Any) -> bool:
     positional = int(code.co_argcount) - (1 if inspect.ismethod(fn) else 0)
     defaults = len(getattr(fn, "__defaults__", None) or ())
     return positional - defaults >= 1
+
+
+def _at_least_zero(timeout: Any) -> Any:
+    """A negative number of seconds or timedelta as 0; anything else unchanged."""
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout < 0:
+        return 0
+    if isinstance(timeout, dt.timedelta) and timeout < dt.timedelta(0):
+        return 0
+    return timeout
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

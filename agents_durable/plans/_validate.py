@@ -37,6 +37,7 @@ from agents_durable.plans._constructs import MATCH_CLASSES, finally_exits, liter
 from agents_durable.plans._diagnostics import Diagnostic, Severity
 from agents_durable.plans._policy import HOST_EFFECT_MODULES, REPLACEMENTS, PlanPolicy
 from agents_durable.plans._validate_flow import check_flow
+from agents_durable.plans._validate_order import check_set_order
 from agents_durable.plans._validate_steps import (
     LEAF_NODES,
     Finding,
@@ -313,6 +314,7 @@ class _Checker:
                         for child, child_scope in self._children(node, scope)]
             stack.extend(reversed(children))
         self._report_all(check_flow(self.tree, self.step_name, self.run))
+        self._report_all(check_set_order(self.tree, self.step_name))
 
     # -- plumbing -------------------------------------------------------------------
 

@@ -260,3 +260,26 @@ async def run(event, step):
     (attempt,) = history["steps"][0]["attempts"]
     assert (attempt["line"], attempt["source"]) == (4, 'return int("x")')
     assert started.ok
+
+
+async def test_a_deadline_already_past_takes_a_buffered_event_or_times_out(engine,
+                                                                          clock) -> None:
+    scope = engine.agent("agent-a")
+    await scope.register_plan("p", '''
+async def run(event, step):
+    await step.sleep("let events arrive", "1 minute")
+    out = []
+    for kind in ["sent", "missing"]:
+        try:
+            got = await step.wait_for_event(kind, type=kind, timeout=event.payload["left"])
+            out.append(got["payload"])
+        except EventTimeout:
+            out.append(None)
+    return out
+''')
+    inst = await scope.create("p", {"left": -30}, id="late")
+    await clock.settle()
+    await inst.send_event("sent", {"ok": True})
+    await clock.advance("1 minute")
+    final = await inst.wait(timeout=20)
+    assert (final.status, final.output) == ("complete", [{"ok": True}, None])
