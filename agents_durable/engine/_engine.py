@@ -295,9 +295,10 @@ class Engine:
                 while self._slots:
                     changed = self._slots_changed
                     await changed.wait()
-        with anyio.CancelScope(shield=True), anyio.move_on_after(2):
-            with contextlib.suppress(Exception):  # still failing: reported below
-                await self._flush_unfinished()
+        # still failing: reported below
+        with anyio.CancelScope(shield=True), anyio.move_on_after(2), \
+                contextlib.suppress(Exception):
+            await self._flush_unfinished()
         unrecorded = sorted(_name(record) for record, _ in self._unfinished.values())
         cancelled = set(handed_back)
         finished = sorted(_name(slot.record) for slot in started.values()
@@ -459,6 +460,11 @@ class Engine:
     async def _round(self) -> object:
         """One scheduling round: write pending ends, claim; what to sleep until."""
         await self._flush_unfinished()
+        if self._slots and self.clock.polls:
+            # terminate/restart sent by another process (a CLI client) cancel a hung step
+            # here too, within a poll interval
+            for pk, op in await self.store.pending_controls(list(self._slots)):
+                self.request_control(pk, op)
         group = self._group
         assert group is not None
         busy = [slot for slot in self._slots.values() if not self._stalled(slot)]
@@ -471,17 +477,20 @@ class Engine:
             running=dict(self._agent_running), exclude=self._unrunnable,
             suspects=0 if suspects else 1)
         self._store_recovered()
+        slots = []
+        for record in claimed:  # in place before any await: control requests find them
+            slot = _Slot(record, suspect=record.crashes > 0)
+            self._slots[record.pk] = slot
+            self._agent_running[record.agent_id] += 1
+            slots.append(slot)
         journals: dict[int, Journal] = {}
         if claimed:  # one read for the whole claim instead of one per activation
             try:
                 journals = await self.store.load_journals([r.pk for r in claimed])
             except Exception:  # a bad row: each activation loads (and fails) alone
                 logger.exception("loading %d journals at once failed", len(claimed))
-        for record in claimed:
-            slot = _Slot(record, suspect=record.crashes > 0)
-            self._slots[record.pk] = slot
-            self._agent_running[record.agent_id] += 1
-            group.start_soon(self._activate, slot, journals.get(record.pk))
+        for slot in slots:
+            group.start_soon(self._activate, slot, journals.get(slot.record.pk))
         if claimed:
             return _CLAIMED
         # due work left unclaimed (its agent is at its cap, a suspect is on probation, its

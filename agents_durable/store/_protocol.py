@@ -95,6 +95,10 @@ class Store(Protocol):
         """The earliest ``wake_at`` of any queued or waiting instance (later than
         ``after``: what is due already but was not claimed waits for a notification)."""
 
+    async def pending_controls(self, pks: Sequence[int]) -> list[tuple[int, str]]:
+        """``(pk, op)`` of those ``pks`` still running with a ``terminate`` or ``restart``
+        request stored (sent by another process)."""
+
     async def load_journal(self, pk: int) -> Journal: ...
 
     async def load_journals(self, pks: Sequence[int]) -> dict[int, Journal]:

@@ -354,6 +354,13 @@ class SQLiteStore:
             (float("-inf") if after is None else after,))
         return float(row[0]) if row and row[0] is not None else None
 
+    async def pending_controls(self, pks: Sequence[int]) -> list[tuple[int, str]]:
+        rows = await self._call(
+            _all, "SELECT pk, control FROM instances WHERE status = 'running' AND control IN "
+            "('terminate', 'restart') AND pk IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(pks)),))
+        return [(int(pk), str(op)) for pk, op in rows]
+
     async def load_journal(self, pk: int) -> Journal:
         return (await self._call(_load_journals, [pk]))[pk]
 
