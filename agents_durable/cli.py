@@ -268,7 +268,7 @@ async def _worker(args: argparse.Namespace) -> int:
 
     agents = args.grant_agents or [args.agent]
     async with ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
-                              poll_interval=args.poll) as engine:
+                              poll_interval=args.poll, grace_period=args.grace) as engine:
         tools = _register_tools(engine, args.tools)
         for agent in agents:
             engine.agent(agent, tools=tools)
@@ -277,9 +277,12 @@ async def _worker(args: argparse.Namespace) -> int:
                   f"{', '.join(tools) or 'none'}); stop with Ctrl-C or SIGTERM", flush=True)
             async for received in signals:
                 print(f"received {signal.Signals(received).name}: finishing running steps "
-                      "and shutting down", flush=True)
+                      f"(up to {args.grace:g} s) and shutting down", flush=True)
                 break
-    print("worker stopped", flush=True)
+    report = engine.shutdown_report
+    print(f"worker stopped: {len(report.get('finished', []))} activation(s) finished their "
+          f"steps, {len(report.get('handed_back', []))} handed back to run again",
+          flush=True)
     return EXIT_OK
 
 
@@ -420,6 +423,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--grant", dest="grant_agents", action="append", metavar="AGENT",
                         help="grant the tools to this agent (repeatable; default: --agent)")
     worker.add_argument("--concurrency", type=int, default=64)
+    worker.add_argument("--grace", type=float, default=30.0,
+                        help="seconds running steps get to finish on shutdown (default 30)")
     worker.add_argument("--poll", type=float, default=1.0,
                         help="seconds between polls for work from other processes")
     demo = commands.add_parser("demo", help="run a plan end to end on a fake clock",

@@ -73,6 +73,7 @@ class _Slot:
     activation: Activation | None = None
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     draining: bool = False
+    probing: bool = False
 
 
 class Engine:
@@ -422,6 +423,15 @@ class Engine:
             logger.warning("the store works again (it failed with %s)", self._store_condition)
             self._store_condition = None
         self._store_failures = 0
+
+    async def before_tool(self, pk: int) -> None:
+        """A tool of instance ``pk`` is about to run. A suspect (in flight at a crash, not
+        committed since) marks that it reached host code: if the engine dies now, it is
+        charged with the crash. Caught earlier (replaying, loading), it is not."""
+        slot = self._slots.get(pk)
+        if slot is not None and slot.suspect and not slot.probing:
+            slot.probing = True
+            await self.store.mark_probing(pk)
 
     def _committed(self, pk: int) -> None:
         """A journal row of ``pk`` committed: it made progress, so its probation ends."""

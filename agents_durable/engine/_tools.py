@@ -287,12 +287,15 @@ class ToolCall:
     async def _run(self) -> Any:
         binding = self._binding
         spec = binding.registry.get(self._name)
+        owner = binding.owner
+        engine = getattr(owner, "engine", None)
+        if engine is not None:  # quarantine probation: see Engine.before_tool
+            await engine.before_tool(owner.record.pk)
         try:
             if spec.is_async:
                 result = await spec.fn(*self._args, **self._kwargs)
             else:
-                owner = getattr(binding.owner, "record", None)
-                agent_id = str(getattr(owner, "agent_id", ""))
+                agent_id = str(getattr(getattr(owner, "record", None), "agent_id", ""))
                 result = await binding.registry.run_in_thread(
                     agent_id, lambda: spec.fn(*self._args, **self._kwargs))
                 if inspect.isawaitable(result):

@@ -73,8 +73,10 @@ class Store(Protocol):
     async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
         """After a crash: release instances left ``running``; quarantine repeat offenders.
 
-        Released instances keep their due time. ``crashes`` counts the crashes an instance
-        was in flight for since it last committed a step or ended an activation.
+        Released instances keep their due time. An instance in flight becomes a suspect
+        (``crashes`` 1); a suspect is quarantined once ``crashes`` reaches
+        ``quarantine_after`` (see ``mark_probing``). Committed steps and ended activations
+        reset ``crashes``.
 
         Returns (released, quarantined).
         """
@@ -94,6 +96,9 @@ class Store(Protocol):
     async def next_due(self, after: float | None = None) -> float | None:
         """The earliest ``wake_at`` of any queued or waiting instance (later than
         ``after``: what is due already but was not claimed waits for a notification)."""
+
+    async def mark_probing(self, pk: int) -> None:
+        """A suspect (``crashes > 0``) starts host code: a crash now counts against it."""
 
     async def pending_controls(self, pks: Sequence[int]) -> list[tuple[int, str]]:
         """``(pk, op)`` of those ``pks`` still running with a ``terminate`` or ``restart``

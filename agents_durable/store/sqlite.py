@@ -354,6 +354,9 @@ class SQLiteStore:
             (float("-inf") if after is None else after,))
         return float(row[0]) if row and row[0] is not None else None
 
+    async def mark_probing(self, pk: int) -> None:
+        await self._call(_mark_probing, pk)
+
     async def pending_controls(self, pks: Sequence[int]) -> list[tuple[int, str]]:
         rows = await self._call(
             _all, "SELECT pk, control FROM instances WHERE status = 'running' AND control IN "
@@ -502,10 +505,13 @@ def _history(conn: sqlite3.Connection, pk: int) -> tuple[list[StepRecord], list[
 
 def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tuple[int, int]:
     with _transaction(conn):
+        # ``crashes`` is 0 for an instance that was in flight as a bystander (it becomes a
+        # suspect: 1), and a suspect on probation added 1 itself when it started host code
+        # (``mark_probing``); a suspect caught before that is not charged again
         rows = conn.execute("SELECT pk, crashes FROM instances "
                             "WHERE status = 'running'").fetchall()
-        quarantined = [pk for pk, crashes in rows if crashes + 1 >= quarantine_after]
-        released = [pk for pk, crashes in rows if crashes + 1 < quarantine_after]
+        quarantined = [pk for pk, crashes in rows if max(crashes, 1) >= quarantine_after]
+        released = [pk for pk, crashes in rows if max(crashes, 1) < quarantine_after]
         error = json.dumps({
             "name": "QuarantinedError",
             "message": f"the instance was running during {quarantine_after} engine "
@@ -514,13 +520,13 @@ def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tup
             "step": None})
         conn.executemany(
             "UPDATE instances SET status = 'errored', error = ?, wake_at = NULL, "
-            "control = NULL, crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+            "control = NULL, crashes = MAX(crashes, 1), updated_at = ? WHERE pk = ?",
             [(error, now, pk) for pk in quarantined])
         # A released instance keeps the due time it was claimed at, so that it runs before
         # the work that became due while it was in flight (claims go in due order).
         conn.executemany(
             "UPDATE instances SET status = 'queued', wake_at = COALESCE(MIN(wake_at, ?), ?), "
-            "crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+            "crashes = MAX(crashes, 1), updated_at = ? WHERE pk = ?",
             [(now, now, now, pk) for pk in released])
     return len(released), len(quarantined)
 
@@ -540,6 +546,12 @@ UPDATE instances SET status = 'running', updated_at = :now WHERE pk IN (
     ORDER BY turn, wake_at, pk LIMIT :limit)
 RETURNING {_INSTANCE_COLUMNS}
 """
+
+
+def _mark_probing(conn: sqlite3.Connection, pk: int) -> None:
+    with _transaction(conn):
+        conn.execute("UPDATE instances SET crashes = crashes + 1 WHERE pk = ? AND crashes > 0",
+                     (pk,))
 
 
 def _claim_due(conn: sqlite3.Connection, now: float, limit: int, per_agent: int | None,
@@ -635,7 +647,7 @@ def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) ->
     conn.execute(
         "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
         "control = NULL, restart_from = NULL, paused_at = ?, "
-        "crashes = CASE WHEN ? THEN crashes ELSE 0 END, updated_at = ? WHERE pk = ?",
+        "crashes = CASE WHEN ? THEN MIN(crashes, 1) ELSE 0 END, updated_at = ? WHERE pk = ?",
         (status, wake_at, finish.output, finish.error, paused_at, finish.handed_back, now,
          pk))
     return status
