@@ -32,6 +32,7 @@ from tests.engine.test_recovery import (
     snapshot,
     start_worker,
     wait_for_lines,
+    wait_until_recovered,
 )
 
 pytestmark = pytest.mark.anyio
@@ -53,13 +54,15 @@ async def storm(tmp_path: Path, *, count: int, kills: int, seed: int) -> None:
         agent = client.agent(AGENT)
         process = start_worker(db, side_log, count=count)
         for _ in range(kills):
-            # kill at a random moment once the worker made some progress, without waiting
-            # for the instances in flight at the last kill to end an activation: many are
-            # in flight at several kills in a row, and they progress in between
+            # kill at a random moment once every instance in flight at the last kill made
+            # progress (committed a step or ended an activation): many are in flight at
+            # several kills in a row, and none of them is a suspect
+            if snapshots:
+                await wait_until_recovered(agent, snapshots[-1])
             target = len(side_lines(side_log)) + 1
             if not await wait_for_lines(side_log, target, process):
                 break
-            await anyio.sleep(rng.uniform(0.02, 0.3))
+            await anyio.sleep(rng.uniform(0.0, 0.05))
             if process.poll() is not None:
                 break
             kill(process)
@@ -85,6 +88,7 @@ async def test_a_crash_storm_quarantines_no_healthy_instance(tmp_path: Path) -> 
     await storm(tmp_path, count=20, kills=5, seed=random.randrange(1 << 30))
 
 
+
 @pytest.mark.slow
 async def test_a_long_crash_storm_quarantines_no_healthy_instance(tmp_path: Path) -> None:
     await storm(tmp_path, count=200, kills=25, seed=random.randrange(1 << 30))
@@ -94,10 +98,10 @@ async def test_a_plan_that_kills_its_worker_is_quarantined_alone(tmp_path: Path)
     db, side_log = tmp_path / "killer.db", tmp_path / "side.log"
     exits = []
     for _ in range(6):
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, str(FAULT_WORKER), str(db), str(side_log), "killer"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = process.communicate(timeout=90)
+        _, err = process.communicate(timeout=90)
         exits.append(process.returncode)
         if process.returncode == 0:
             break
