@@ -1,5 +1,7 @@
 """A worker process for the fault tests: ``python fault_worker.py DB SIDE_LOG MODE``.
 
+- ``long``: ``--count`` instances ``crash-000``... of ten steps without a rest between
+  them (one long activation each), every step's tool taking ``--pause`` seconds.
 - ``killer``: ten healthy instances of the five-step crash-test plan and one, ``killer``,
   whose first step SIGKILLs this very process (a plan that crashes the engine).
 - ``effects``: twenty instances whose one step calls a tool that takes ``--pause`` real
@@ -42,6 +44,17 @@ async def run(event, step):
     return [first, second]
 '''
 
+LONG = '''
+async def run(event, step):
+    n = event.payload["n"]
+    total = 0
+    for k in range(1, 11):
+        total += await step.do(
+            "s" + str(k), lambda ctx: tools.work(ctx.idempotency_key, ctx.attempt, n),
+            retries={"limit": 3, "delay": 0.05, "backoff": "constant"})
+    return total
+'''
+
 HANG = '''
 async def run(event, step):
     return await step.do("hang", lambda: tools.hang(), timeout="1 hour")
@@ -68,6 +81,20 @@ async def killer(db: str, side_log: str) -> None:
         with contextlib.suppress(ad.InstanceExists):
             await agent.create_batch(items)
         while not all(s.finished for s in (await agent.list(limit=100)).items):
+            await anyio.sleep(0.05)
+    print("all finished", flush=True)
+
+
+async def long(db: str, side_log: str, count: int, pause: float) -> None:
+    tools = make_tools(side_log, pause=pause)
+    async with ad.Engine.open(db, poll_interval=0.05) as engine:
+        engine.tools.register("work", tools["work"])  # type: ignore[arg-type]
+        agent = engine.agent(AGENT, tools=["work"])
+        await agent.register_plan("long", LONG)
+        with contextlib.suppress(ad.InstanceExists):
+            await agent.create_batch([{"plan": "long", "params": {"n": n},
+                                       "id": f"crash-{n:03d}"} for n in range(count)])
+        while not all(s.finished for s in (await agent.list(limit=1000)).items):
             await anyio.sleep(0.05)
     print("all finished", flush=True)
 
@@ -105,13 +132,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("db")
     parser.add_argument("side_log")
-    parser.add_argument("mode", choices=("killer", "effects"))
+    parser.add_argument("mode", choices=("killer", "effects", "long"))
+    parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.5)
     parser.add_argument("--grace", type=float, default=30.0)
     parser.add_argument("--hang", action="store_true")
     arguments = parser.parse_args()
     if arguments.mode == "killer":
         anyio.run(killer, arguments.db, arguments.side_log)
+    elif arguments.mode == "long":
+        anyio.run(long, arguments.db, arguments.side_log, arguments.count, arguments.pause)
     else:
         anyio.run(effects, arguments.db, arguments.side_log, arguments.pause,
                   arguments.grace, arguments.hang)

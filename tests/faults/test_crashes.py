@@ -24,15 +24,12 @@ import pytest
 import agents_durable as ad
 from tests.engine.crash_worker import AGENT, instance_ids, params
 from tests.engine.test_recovery import (
-    STEP_NAMES,
     Snapshot,
     finish,
     kill,
     side_lines,
     snapshot,
-    start_worker,
     wait_for_lines,
-    wait_until_recovered,
 )
 
 pytestmark = pytest.mark.anyio
@@ -46,42 +43,60 @@ def expected_output(instance_id: str) -> dict[str, object]:
     return {"n": n, "results": results, "total": sum(results)}
 
 
+def start_long(db: Path, side_log: Path, count: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, str(FAULT_WORKER), str(db), str(side_log), "long", "--count",
+         str(count), "--pause", "0.02"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+async def wait_for_progress(agent: ad.AgentScope, previous: Snapshot,
+                            timeout: float = 60) -> None:
+    """Until each instance in flight at the last kill committed another step (or ended)."""
+    with anyio.fail_after(timeout):
+        for instance_id in previous.running:
+            handle = await agent.get(instance_id)
+            while True:
+                status = await handle.status()
+                done = {s.name for s in status.steps if s.state == "done"}
+                if status.finished or len(done) > len(previous.done[instance_id]):
+                    break
+                await anyio.sleep(0.01)
+
+
 async def storm(tmp_path: Path, *, count: int, kills: int, seed: int) -> None:
+    """Kill a worker whose instances each run ten steps in one long activation, each time
+    soon after every instance caught at the previous kill committed another step: they
+    are in flight at many kills in a row, making progress in between."""
     rng = random.Random(seed)
     db, side_log = tmp_path / "storm.db", tmp_path / "side.log"
     snapshots: list[Snapshot] = []
     async with ad.Engine.open(db, worker=False) as client:
         agent = client.agent(AGENT)
-        process = start_worker(db, side_log, count=count)
+        process = start_long(db, side_log, count)
         for _ in range(kills):
-            # kill at a random moment once every instance in flight at the last kill made
-            # progress (committed a step or ended an activation): many are in flight at
-            # several kills in a row, and none of them is a suspect
             if snapshots:
-                await wait_until_recovered(agent, snapshots[-1])
-            target = len(side_lines(side_log)) + 1
-            if not await wait_for_lines(side_log, target, process):
+                await wait_for_progress(agent, snapshots[-1])
+            elif not await wait_for_lines(side_log, count, process):
                 break
-            await anyio.sleep(rng.uniform(0.0, 0.05))
+            await anyio.sleep(rng.uniform(0.0, 0.03))
             if process.poll() is not None:
                 break
             kill(process)
             snapshots.append(await snapshot(agent, side_log))
-            process = start_worker(db, side_log, count=count)
+            process = start_long(db, side_log, count)
         await finish(process)
         final = {i: await (await agent.get(i)).status() for i in instance_ids(count)}
     assert len(snapshots) >= 2, "the worker finished before the kills"
+    assert sum(len(s.running) for s in snapshots[1:]) > 0
     errored = {i: s.error for i, s in final.items() if s.status != "complete"}
     assert errored == {}, f"healthy instances quarantined or lost: {errored}"
     assert {i: s.output for i, s in final.items()} == {
-        i: expected_output(i) for i in final}
+        i: 100 * params(i)["n"] + 55 for i in final}
     lines = side_lines(side_log)
     for taken in snapshots:
         rerun = [(i, step) for i, step, _ in lines[taken.offset:]
                  if step in taken.done.get(i, set())]
         assert rerun == [], f"committed steps ran again after a kill: {rerun[:5]}"
-    executions = Counter((i, step) for i, step, _ in lines)
-    assert set(executions) == {(i, s) for i in final for s in STEP_NAMES}
 
 
 async def test_a_crash_storm_quarantines_no_healthy_instance(tmp_path: Path) -> None:
@@ -91,7 +106,7 @@ async def test_a_crash_storm_quarantines_no_healthy_instance(tmp_path: Path) -> 
 
 @pytest.mark.slow
 async def test_a_long_crash_storm_quarantines_no_healthy_instance(tmp_path: Path) -> None:
-    await storm(tmp_path, count=200, kills=25, seed=random.randrange(1 << 30))
+    await storm(tmp_path, count=100, kills=25, seed=random.randrange(1 << 30))
 
 
 async def test_a_plan_that_kills_its_worker_is_quarantined_alone(tmp_path: Path) -> None:
