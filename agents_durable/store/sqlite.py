@@ -123,6 +123,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX logs_by_instance ON logs (instance_pk, seq);
     """,
+    # fair claims: each agent's ready instances in due order (engine scheduler)
+    """
+    CREATE INDEX instances_ready ON instances (agent_id, wake_at, pk)
+        WHERE status IN ('queued', 'waiting') AND wake_at IS NOT NULL;
+    """,
 )
 
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
@@ -531,27 +536,31 @@ def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tup
     return len(released), len(quarantined)
 
 
-_CLAIM = f"""
-WITH due AS (
-    SELECT pk, wake_at, crashes,
-           ROW_NUMBER() OVER (PARTITION BY agent_id ORDER BY wake_at, pk)
-               + COALESCE(busy.value, 0) AS turn,
-           ROW_NUMBER() OVER (PARTITION BY crashes > 0 ORDER BY wake_at, pk) AS nth
-    FROM instances LEFT JOIN json_each(:running) AS busy ON busy.key = instances.agent_id
-    WHERE wake_at <= :now AND status IN ('queued', 'waiting')
-      AND plan_hash || agent_id NOT IN (SELECT value FROM json_each(:exclude))
-)
-UPDATE instances SET status = 'running', updated_at = :now WHERE pk IN (
-    SELECT pk FROM due WHERE turn <= :per_agent AND (crashes = 0 OR nth <= :suspects)
-    ORDER BY turn, wake_at, pk LIMIT :limit)
-RETURNING {_INSTANCE_COLUMNS}
-"""
-
-
 def _mark_probing(conn: sqlite3.Connection, pk: int) -> None:
     with _transaction(conn):
         conn.execute("UPDATE instances SET crashes = crashes + 1 WHERE pk = ? AND crashes > 0",
                      (pk,))
+
+
+_READY = "status IN ('queued', 'waiting') AND wake_at IS NOT NULL"
+
+#: Every agent with queued or waiting instances, one index probe each (a skip-scan).
+_READY_AGENTS = f"""
+WITH RECURSIVE ready(agent) AS (
+    SELECT (SELECT MIN(agent_id) FROM instances INDEXED BY instances_ready WHERE {_READY})
+    UNION ALL
+    SELECT (SELECT MIN(agent_id) FROM instances INDEXED BY instances_ready
+            WHERE {_READY} AND agent_id > ready.agent)
+    FROM ready WHERE ready.agent IS NOT NULL)
+SELECT agent FROM ready WHERE agent IS NOT NULL
+"""
+
+_AGENT_DUE = f"""
+SELECT pk, wake_at, crashes FROM instances INDEXED BY instances_ready
+WHERE {_READY} AND agent_id = ? AND wake_at <= ?
+  AND plan_hash || agent_id NOT IN (SELECT value FROM json_each(?))
+ORDER BY wake_at, pk LIMIT ?
+"""
 
 
 def _claim_due(conn: sqlite3.Connection, now: float, limit: int, per_agent: int | None,
@@ -564,13 +573,37 @@ def _claim_due(conn: sqlite3.Connection, now: float, limit: int, per_agent: int 
     no agent gets more than ``per_agent`` activations. Within a turn, earliest due first.
     ``exclude`` holds ``plan_hash + agent_id`` keys this worker cannot run. At most
     ``suspects`` instances that were in flight at a crash (``crashes > 0``) are claimed.
+    Each agent costs one index probe and reads at most ``limit`` rows, so a herd of due
+    instances is claimed without rescanning it.
     """
+    skip = json.dumps(exclude)
     with _transaction(conn):
-        return conn.execute(_CLAIM, {
-            "now": now, "limit": limit, "running": json.dumps(running),
-            "exclude": json.dumps(exclude),
-            "per_agent": per_agent if per_agent is not None else 1 << 62,
-            "suspects": suspects if suspects is not None else limit}).fetchall()
+        candidates: list[tuple[int, float, int, int]] = []
+        for (agent,) in conn.execute(_READY_AGENTS).fetchall():
+            busy = running.get(agent, 0)
+            room = limit if per_agent is None else min(per_agent - busy, limit)
+            if room <= 0:
+                continue
+            for turn, (pk, wake_at, crashes) in enumerate(
+                    conn.execute(_AGENT_DUE, (agent, now, skip, room)), start=busy + 1):
+                candidates.append((turn, wake_at, pk, crashes))
+        candidates.sort()
+        allowed = limit if suspects is None else suspects
+        chosen: list[int] = []
+        for _turn, _wake, pk, crashes in candidates:
+            if len(chosen) == limit:
+                break
+            if crashes > 0:
+                if allowed <= 0:
+                    continue
+                allowed -= 1
+            chosen.append(pk)
+        if not chosen:
+            return []
+        return conn.execute(
+            f"UPDATE instances SET status = 'running', updated_at = ? WHERE pk IN "
+            f"(SELECT value FROM json_each(?)) RETURNING {_INSTANCE_COLUMNS}",
+            (now, json.dumps(chosen))).fetchall()
 
 
 def _run_batch(conn: sqlite3.Connection,
