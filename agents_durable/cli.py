@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import importlib.util
 import json
@@ -329,7 +330,7 @@ async def _worker(args: argparse.Namespace) -> int:
 
     agents = args.grant_agents or [args.agent]
     engine = ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
-                            poll_interval=args.poll)
+                            poll_interval=args.poll, grace_period=args.grace)
     # Tools and grants first: the scheduler claims work as soon as the engine is entered,
     # and an unloadable --tools must fail before the database is opened as a worker.
     tools = _register_tools(engine, args.tools)
@@ -341,9 +342,12 @@ async def _worker(args: argparse.Namespace) -> int:
                   f"{', '.join(tools) or 'none'}); stop with Ctrl-C or SIGTERM", flush=True)
             async for received in signals:
                 print(f"received {signal.Signals(received).name}: finishing running steps "
-                      "and shutting down", flush=True)
+                      f"(up to {args.grace:g} s) and shutting down", flush=True)
                 break
-    print("worker stopped", flush=True)
+    report = engine.shutdown_report
+    print(f"worker stopped: {len(report.get('finished', []))} activation(s) finished their "
+          f"steps, {len(report.get('handed_back', []))} handed back to run again",
+          flush=True)
     return EXIT_OK
 
 
@@ -484,6 +488,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--grant", dest="grant_agents", action="append", metavar="AGENT",
                         help="grant the tools to this agent (repeatable; default: --agent)")
     worker.add_argument("--concurrency", type=int, default=64)
+    worker.add_argument("--grace", type=float, default=30.0,
+                        help="seconds running steps get to finish on shutdown (default 30)")
     worker.add_argument("--poll", type=float, default=1.0,
                         help="seconds between polls for work from other processes")
     demo = commands.add_parser("demo", help="run a plan end to end on a fake clock",
@@ -593,7 +599,12 @@ def _fail(error: BaseException, db: str) -> int:
     """The exit code for ``error``, after printing it as one line (never a traceback)."""
     from agents_durable.errors import AgentsDurableError
 
-    leaves = _leaves(error)
+    from agents_durable.errors import StoreUnavailable
+
+    # The engine wraps what the database raised in StoreUnavailable: say what it was.
+    leaves = [leaf.__cause__ if isinstance(leaf, StoreUnavailable)
+              and isinstance(leaf.__cause__, (sqlite3.Error, OSError)) else leaf
+              for leaf in _leaves(error)]
     for kinds in ((BrokenPipeError,), (KeyboardInterrupt,), (CommandFailed, AgentsDurableError),
                   (sqlite3.Error,), (OSError,)):
         chosen = next((leaf for leaf in leaves if isinstance(leaf, kinds)), None)
@@ -613,7 +624,12 @@ def _fail(error: BaseException, db: str) -> int:
         _say(_database_error(chosen, db))
         return EXIT_FAILED
     if isinstance(chosen, OSError):  # the database path is a directory, unwritable, ...
-        _say(f"{chosen.strerror or chosen} ({chosen.filename or db})")
+        if chosen.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            _say(f"the database {db} is read-only ({chosen.strerror}: {chosen.filename}): "
+                 "agents_durable writes to the file and, for its lock and write-ahead log, "
+                 "to its directory; check their permissions and the file system")
+        else:
+            _say(f"{chosen.strerror or chosen} ({chosen.filename or db})")
         return EXIT_FAILED
     if isinstance(chosen, SystemExit):  # a --tools module called sys.exit()
         _say(f"exited with {chosen.code!r}")

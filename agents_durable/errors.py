@@ -25,6 +25,7 @@ The tree is split by who can act on the error::
     │   └── EngineClosed                  the engine was used after it closed
     └── StoreError                        infrastructure: the database
         ├── EngineLocked                  another engine process owns this SQLite file
+        ├── StoreUnavailable              the database failed (disk full, locked, I/O); retried
         └── CorruptRecord                 a row could not be decoded; the instance is errored
 
 Plan-visible errors (plans name them without import; they are ordinary ``Exception``
@@ -70,6 +71,7 @@ __all__ = [
     "RunError",
     "StepFailed",
     "StoreError",
+    "StoreUnavailable",
     "ToolError",
     "ToolNotFound",
     "ToolUsageError",
@@ -184,6 +186,12 @@ class StoreError(AgentsDurableError):
 
 class EngineLocked(StoreError):
     """Another engine process already runs on this SQLite database file."""
+
+
+class StoreUnavailable(StoreError):
+    """The database could not complete an operation: disk full, locked past the busy
+    timeout, an I/O error. Nothing was written. The engine hands the instance back and
+    retries with backoff; a host call that raises it may simply be retried."""
 
 
 class CorruptRecord(StoreError):

@@ -590,6 +590,7 @@ class Activation:
             scope.cancel()
 
         failure: BaseException | None = None
+        deadline = self.clock.now() + timeout  # checked after the callback, see below
         async with anyio.create_task_group() as group:
             group.start_soon(watchdog, group.cancel_scope)
             try:
@@ -605,6 +606,9 @@ class Activation:
                 group.cancel_scope.cancel()
         if failure is not None:
             raise failure
+        # a callback that blocked the event loop past its deadline kept the watchdog from
+        # firing: enforce the timeout now that control has returned
+        timed_out = timed_out or self.clock.now() > deadline
         if timed_out:
             raise TimeoutError(f"the attempt did not finish within {timeout:g} seconds")
         return result

@@ -5,6 +5,26 @@ events arrived, released after a crash), runs each claimed instance's activation
 concurrency limit, and otherwise sleeps until the next due time or an in-process
 notification; with the real clock it also polls the database every ``poll_interval``
 seconds for work created by other processes (CLI clients). No busy polling while idle.
+
+Faults never fail a plan:
+
+- **Store failures** (disk full, a lock held past the busy timeout, I/O errors) hand the
+  activation back (the instance is ``queued`` again, retried with backoff) instead of
+  erroring it; the scheduler backs off, logs once per condition and recovers by itself.
+  An end that could not be written is retried in-process until it is.
+- **Fairness.** Claims go in turns across agents, earliest due first, with a per-agent cap
+  on activations (``per_agent_concurrency``) and on tool threads; an activation whose step
+  has awaited host code for ``stall_after`` seconds stops counting against
+  ``concurrency``, so one agent's hung tools never hold the places of other agents' work.
+- **Quarantine** only for instances that really crash the engine: the crash counter is
+  reset by every committed step and every verdict, and instances that were in flight at a
+  crash run one at a time (probation) until they commit, so a crash storm cannot pin
+  two crashes on a bystander.
+- **Shutdown drains**: no new claims, running step callbacks finish within
+  ``grace_period`` and are committed, then the rest is cancelled and handed back.
+- **Tools this worker lacks**: instances whose plan names a tool that is not registered
+  here, or not granted to their agent, are left for another worker (logged once per plan)
+  and re-checked when a tool is registered or an agent is granted.
 """
 
 from __future__ import annotations
@@ -15,8 +35,10 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Collection
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import anyio
 import anyio.lowlevel
@@ -24,8 +46,10 @@ from anyio.abc import TaskGroup
 
 from agents_durable.engine._activation import Activation, error_json
 from agents_durable.engine._clock import Clock, SystemClock
+from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
-from agents_durable.engine._tools import ToolRegistry
+from agents_durable.engine._store_guard import GuardedStore, is_store_failure
+from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
 from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
 from agents_durable.plans._compile import CompiledPlan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
@@ -36,6 +60,22 @@ __all__ = ["Engine"]
 logger = logging.getLogger("agents_durable")
 _USAGE_TTL = 30.0
 
+#: Backoff after store failures, in seconds (doubling up to the maximum).
+_BACKOFF_START = 0.05
+_BACKOFF_MAX = 5.0
+
+
+@dataclass(eq=False, slots=True)
+class _Slot:
+    """One claimed instance while this engine runs it."""
+
+    record: InstanceRecord
+    suspect: bool
+    activation: Activation | None = None
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    draining: bool = False
+    probing: bool = False
+
 
 class Engine:
     """One durable engine over one database. Use as ``async with Engine.open(...)``."""
@@ -43,26 +83,54 @@ class Engine:
     def __init__(self, store: Store, *, worker: bool = True, clock: Clock | None = None,
                  concurrency: int = 64, limits: Limits | None = None,
                  policy: PlanPolicy | None = None, poll_interval: float = 1.0,
-                 quarantine_after: int = 2) -> None:
+                 quarantine_after: int = 2, per_agent_concurrency: int | None = None,
+                 tool_threads_per_agent: int = 40, grace_period: float = 30.0,
+                 stall_after: float = 1.0, loop_block_warning: float = 0.5) -> None:
         if concurrency < 1:
             raise UsageError("concurrency must be at least 1")
-        self.store = store
+        if per_agent_concurrency is not None and per_agent_concurrency < 1:
+            raise UsageError("per_agent_concurrency must be at least 1")
+        if tool_threads_per_agent < 1:
+            raise UsageError("tool_threads_per_agent must be at least 1")
+        if grace_period < 0:
+            raise UsageError("grace_period must be 0 or more seconds")
+        self._guard = GuardedStore(store, on_failure=self._store_trouble,
+                                   on_commit=self._committed)
+        self.store: Store = cast(Store, self._guard)
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
         self.concurrency = concurrency
+        self.per_agent_concurrency = per_agent_concurrency or concurrency
         self.limits = limits or Limits()
         self.policy = policy or PlanPolicy()
         self.poll_interval = poll_interval
         self.quarantine_after = quarantine_after
-        self.tools = ToolRegistry()
+        self.grace_period = grace_period
+        self.stall_after = stall_after
+        self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
+        self.tools.listener = self._tools_changed
+        self.loop_monitor = LoopMonitor(loop_block_warning)
         self._grants: dict[str, frozenset[str]] = {}
         self._policies: dict[str, PlanPolicy] = {}
         self._group: TaskGroup | None = None
         self._exit: contextlib.AsyncExitStack | None = None
         self._open = False
-        self._running: dict[int, Activation] = {}
+        self._slots: dict[int, _Slot] = {}
+        self._slots_changed = anyio.Event()
+        self._agent_running: Counter[str] = Counter()
+        #: Ends that could not be written (the store failed), retried by the scheduler.
+        self._unfinished: dict[int, tuple[InstanceRecord, Finish]] = {}
+        #: Consecutive store failures of each instance's activations (its backoff).
+        self._handbacks: Counter[int] = Counter()
+        #: ``plan_hash + agent_id`` of plans this worker lacks tools for; claims skip them.
+        self._unrunnable: set[str] = set()
+        self._reported_unrunnable: set[str] = set()
+        self._store_condition: str | None = None
+        self._store_failures = 0
+        self._scheduler_scope: anyio.CancelScope | None = None
         self._notified = False
         self._parked = False
+        self._backing_off = False
         self._wake_scope: anyio.CancelScope | None = None
         self._watchers: dict[tuple[str, str], anyio.Event] = {}
         self._runner: asyncio.Task[None] | None = None
@@ -71,23 +139,36 @@ class Engine:
         #: agent id -> (when measured, bytes stored): the per-agent storage quota's view,
         #: re-read at most every ``_USAGE_TTL`` seconds and kept current in between.
         self._agent_usage: dict[str, tuple[float, int]] = {}
+        #: What the last shutdown did: {"finished": [...], "handed_back": [...],
+        #: "unrecorded": [...]} of ``agent/id`` strings (also logged).
+        self.shutdown_report: dict[str, list[str]] = {}
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] = "agents_durable.db", *,
              worker: bool = True, clock: Clock | None = None, concurrency: int = 64,
              limits: Limits | None = None, policy: PlanPolicy | None = None,
-             poll_interval: float = 1.0) -> Engine:
+             poll_interval: float = 1.0, per_agent_concurrency: int | None = None,
+             tool_threads_per_agent: int = 40, grace_period: float = 30.0,
+             busy_timeout: float = 10.0, stall_after: float = 1.0) -> Engine:
         """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
 
         ``worker=False`` opens a client that registers, creates and signals instances but
         runs nothing (a worker elsewhere does). ``clock=FakeClock()`` makes time testable.
+        ``concurrency`` caps running activations, ``per_agent_concurrency`` (default: the
+        same) those of one agent, ``tool_threads_per_agent`` the sync tool calls of one
+        agent at once. ``grace_period`` (real seconds) is how long shutdown lets running
+        steps finish before it cancels them. ``busy_timeout`` is how long a write waits
+        for another connection's lock before it is retried later.
         """
         text = str(target)
         if text.startswith(("postgres://", "postgresql://")):
             raise UsageError("the PostgreSQL store is not available yet in this release; use "
                              "a SQLite file path")
-        return cls(store_for(target), worker=worker, clock=clock, concurrency=concurrency,
-                   limits=limits, policy=policy, poll_interval=poll_interval)
+        return cls(store_for(target, busy_timeout=busy_timeout), worker=worker, clock=clock,
+                   concurrency=concurrency, limits=limits, policy=policy,
+                   poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
+                   tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
+                   stall_after=stall_after)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -106,6 +187,7 @@ class Engine:
                 self._group = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(self._stop)
                 self._group.start_soon(self._schedule)
+                self._group.start_soon(self.loop_monitor.run)
             attach = getattr(self.clock, "attach", None)
             if attach is not None:
                 attach(self)
@@ -160,12 +242,83 @@ class Engine:
         if self._group is not None:
             self._group.cancel_scope.cancel()
 
-    async def __aexit__(self, *exc_info: Any) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: Any) -> None:
         self._open = False
         stack, self._exit = self._exit, None
-        if stack is not None:
-            await stack.__aexit__(*exc_info)
-        self._group = None
+        try:
+            if stack is None:
+                return
+            if exc is not None and isinstance(exc, anyio.get_cancelled_exc_class()):
+                # cancelled from outside (or by a failing engine task): stop now, and let
+                # the task group see the cancellation so that it can absorb its own
+                try:
+                    await stack.__aexit__(exc_type, exc, tb)
+                except BaseExceptionGroup as group:
+                    raise _single(group) from None
+                return
+            if self._group is not None:
+                await self._drain()
+            try:
+                # the body's exception, if any, is not handed to the task group, so that it
+                # leaves this block as itself instead of inside an ExceptionGroup
+                await stack.__aexit__(None, None, None)
+            except BaseExceptionGroup as group:
+                if exc is None:
+                    raise _single(group) from None
+                logger.error("the engine failed while the block raised %r", exc,
+                             exc_info=group)
+            except BaseException:
+                if exc is None:
+                    raise
+                logger.exception("the engine failed while the block raised %r", exc)
+        finally:
+            self._group = None
+
+    async def _drain(self) -> None:
+        """Stop claiming; let running step callbacks finish (up to ``grace_period``) and
+        commit them; then cancel what is left. Every instance is handed back either way."""
+        if self._scheduler_scope is not None:
+            self._scheduler_scope.cancel()
+        started = {pk: slot for pk, slot in self._slots.items()}
+        for slot in started.values():
+            slot.draining = True
+            if slot.activation is not None and slot.activation.control is None:
+                slot.activation.control = "drain"  # suspend at the next step boundary
+        handed_back: list[str] = []
+        if started:
+            logger.info("shutting down: letting %d running activation(s) finish their "
+                        "steps (up to %g s)", len(started), self.grace_period)
+            with anyio.move_on_after(self.grace_period):
+                while self._slots:
+                    changed = self._slots_changed
+                    await changed.wait()
+            for slot in list(self._slots.values()):
+                handed_back.append(_name(slot.record))
+                slot.scope.cancel()
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                while self._slots:
+                    changed = self._slots_changed
+                    await changed.wait()
+        # still failing: reported below
+        with anyio.CancelScope(shield=True), anyio.move_on_after(2), \
+                contextlib.suppress(Exception):
+            await self._flush_unfinished()
+        unrecorded = sorted(_name(record) for record, _ in self._unfinished.values())
+        cancelled = set(handed_back)
+        finished = sorted(_name(slot.record) for slot in started.values()
+                          if _name(slot.record) not in cancelled)
+        self.shutdown_report = {"finished": finished, "handed_back": sorted(handed_back),
+                                "unrecorded": unrecorded}
+        if started or unrecorded:
+            logger.warning(
+                "shutdown: %d activation(s) stopped after their running steps were "
+                "committed%s; %d cancelled after the %g s grace period and handed back, "
+                "their running steps will run again%s%s", len(finished),
+                _listed(finished), len(handed_back), self.grace_period,
+                _listed(sorted(handed_back)),
+                f"; {len(unrecorded)} could not be recorded (the store failed) and are "
+                f"released at the next start{_listed(unrecorded)}" if unrecorded else "")
 
     def check_open(self) -> None:
         if not self._open:
@@ -184,11 +337,20 @@ class Engine:
         grants = frozenset(tools)
         for name in grants:
             self.tools.get(name)  # raises ToolNotFound for a typo in a grant
+        changed = self._grants.get(agent_id) != grants
         self._grants[agent_id] = grants
         if policy is not None:
             self._policies[agent_id] = policy
+        if changed:
+            self._tools_changed()
         return AgentScope(self, agent_id, grants, policy or self._policies.get(agent_id)
                           or self.policy)
+
+    def _tools_changed(self) -> None:
+        """A tool was registered or an agent granted: plans skipped so far may run now."""
+        if self._unrunnable:
+            self._unrunnable.clear()
+            self.notify()
 
     # -- notifications ----------------------------------------------------------------------
 
@@ -211,11 +373,18 @@ class Engine:
         return event
 
     def request_control(self, pk: int, op: str) -> None:
-        """Tell a running activation to stop at its next step boundary."""
-        activation = self._running.get(pk)
+        """Tell a running activation to stop: at its next step boundary for ``pause``, at
+        once for ``terminate`` and ``restart`` (a hung step is cancelled; the stored
+        request then decides the instance's status)."""
+        slot = self._slots.get(pk)
+        if slot is None:
+            return
+        activation = slot.activation
+        if op in ("terminate", "restart"):
+            slot.scope.cancel()
         if activation is not None and op in ("pause", "terminate", "restart"):
             activation.control = op
-        elif activation is not None and op == "resume":
+        elif activation is not None and op == "resume" and activation.control == "pause":
             activation.control = None
 
     async def settle(self) -> None:
@@ -230,8 +399,8 @@ class Engine:
             await anyio.lowlevel.checkpoint()
             if self._group is None:
                 return
-            idle = self._parked and not self._notified and all(
-                self._stuck_on_host(activation) for activation in self._running.values())
+            idle = self._parked and (self._backing_off or not self._notified) and all(
+                self._stuck_on_host(slot.activation) for slot in self._slots.values())
             quiet = quiet + 1 if idle else 0
             if not idle:
                 await anyio.sleep(0.0005)
@@ -242,82 +411,241 @@ class Engine:
         hung_after = float(getattr(self.clock, "hung_after", 2.0))
         return time.monotonic() - activation.awaiting_host_since >= hung_after
 
+    # -- store trouble -----------------------------------------------------------------------
+
+    def _store_trouble(self, error: BaseException) -> None:
+        """Log a store failure once per condition (the first of a run of the same).
+
+        Only a worker logs: it retries by itself. A client's caller gets the error raised
+        (the CLI prints it as its one error line), so a log line would say it twice.
+        """
+        if not self.worker or not self._open:  # opening: the caller gets the error
+            return
+        cause = error.__cause__ if error.__cause__ is not None else error
+        condition = f"{type(cause).__name__}: {cause}"
+        if condition != self._store_condition:
+            self._store_condition = condition
+            logger.warning("the store failed (%s); running instances are handed back and "
+                           "retried with backoff until it works again", condition)
+
+    def _store_recovered(self) -> None:
+        if self._store_condition is not None:
+            logger.warning("the store works again (it failed with %s)", self._store_condition)
+            self._store_condition = None
+        self._store_failures = 0
+
+    async def before_tool(self, pk: int) -> None:
+        """A tool of instance ``pk`` is about to run. A suspect (in flight at a crash, not
+        committed since) marks that it reached host code: if the engine dies now, it is
+        charged with the crash. Caught earlier (replaying, loading), it is not."""
+        slot = self._slots.get(pk)
+        if slot is not None and slot.suspect and not slot.probing:
+            slot.probing = True
+            await self.store.mark_probing(pk)
+
+    def _committed(self, pk: int) -> None:
+        """A journal row of ``pk`` committed: it made progress, so its probation ends."""
+        slot = self._slots.get(pk)
+        if slot is not None and slot.suspect:
+            slot.suspect = False
+            self.notify()
+
     # -- scheduling --------------------------------------------------------------------------
 
+    def _stalled(self, slot: _Slot) -> bool:
+        since = slot.activation.awaiting_host_since if slot.activation else None
+        return since is not None and time.monotonic() - since >= self.stall_after
+
     async def _schedule(self) -> None:
+        with anyio.CancelScope() as scope:
+            self._scheduler_scope = scope
+            while True:
+                self._notified = False
+                try:
+                    next_due = await self._round()
+                except Exception as error:
+                    if not is_store_failure(error):
+                        raise
+                    self._store_failures += 1
+                    delay = min(_BACKOFF_MAX,
+                                _BACKOFF_START * 2 ** min(self._store_failures, 20))
+                    await self._park(self.clock.now() + delay, wakeable=False)
+                    continue
+                if next_due is _CLAIMED:
+                    continue
+                if self._notified:
+                    continue
+                await self._park(cast("float | None", next_due))
+
+    async def _round(self) -> object:
+        """One scheduling round: write pending ends, claim; what to sleep until."""
+        await self._flush_unfinished()
+        if self._slots and self.clock.polls:
+            # terminate/restart sent by another process (a CLI client) cancel a hung step
+            # here too, within a poll interval
+            for pk, op in await self.store.pending_controls(list(self._slots)):
+                self.request_control(pk, op)
         group = self._group
         assert group is not None
-        while True:
-            self._notified = False
-            free = self.concurrency - len(self._running)
-            if free > 0:
-                claimed = await self.store.claim_due(self.clock.now(), free)
-                journals: dict[int, Journal] = {}
-                if claimed:  # one read for the whole claim instead of one per activation
-                    try:
-                        journals = await self.store.load_journals([r.pk for r in claimed])
-                    except Exception:  # a bad row: each activation loads (and fails) alone
-                        logger.exception("loading %d journals at once failed", len(claimed))
-                for record in claimed:
-                    self._running[record.pk] = None  # type: ignore[assignment]
-                    group.start_soon(self._activate, record, journals.get(record.pk))
-                if claimed:
-                    continue
-                next_due = await self.store.next_due()
-            else:
-                next_due = None
-            if self._notified:
-                continue
-            await self._park(next_due)
-
-    async def _park(self, deadline: float | None) -> None:
-        with anyio.CancelScope() as scope:
-            self._wake_scope = scope
-            self._parked = True
+        busy = [slot for slot in self._slots.values() if not self._stalled(slot)]
+        free = self.concurrency - len(busy)
+        if free <= 0:
+            return None
+        suspects = sum(1 for slot in self._slots.values() if slot.suspect)
+        claimed = await self.store.claim_due(
+            self.clock.now(), free, per_agent=self.per_agent_concurrency,
+            running=dict(self._agent_running), exclude=self._unrunnable,
+            suspects=0 if suspects else 1)
+        self._store_recovered()
+        slots = []
+        for record in claimed:  # in place before any await: control requests find them
+            slot = _Slot(record, suspect=record.crashes > 0)
+            self._slots[record.pk] = slot
+            self._agent_running[record.agent_id] += 1
+            slots.append(slot)
+        journals: dict[int, Journal] = {}
+        if claimed:  # one read for the whole claim instead of one per activation
             try:
-                if self.clock.polls:
-                    limit = self.clock.now() + self.poll_interval
-                    await self.clock.sleep_until(limit if deadline is None
-                                                 else min(deadline, limit))
-                elif deadline is None:
-                    await anyio.sleep_forever()
-                else:
-                    await self.clock.sleep_until(deadline)
-            finally:
-                self._parked = False
-                self._wake_scope = None
+                journals = await self.store.load_journals([r.pk for r in claimed])
+            except Exception:  # a bad row: each activation loads (and fails) alone
+                logger.exception("loading %d journals at once failed", len(claimed))
+        for slot in slots:
+            group.start_soon(self._activate, slot, journals.get(slot.record.pk))
+        if claimed:
+            return _CLAIMED
+        # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
+        # tools are missing) waits for the notification that changes that, not a timer
+        return await self.store.next_due(after=self.clock.now())
 
-    async def _activate(self, record: InstanceRecord, journal: Journal | None = None) -> None:
+    async def _flush_unfinished(self) -> None:
+        """Write the ends that failed to write before; raise if the store still fails."""
+        for pk, (record, finish) in list(self._unfinished.items()):
+            await self.store.finish(pk, finish, self.clock.now())
+            del self._unfinished[pk]
+            self.changed(record.agent_id, record.id)
+
+    async def _park(self, deadline: float | None, *, wakeable: bool = True) -> None:
+        # real seconds until a step awaiting host code counts as stalled (frees its place)
+        pending = [slot.activation.awaiting_host_since for slot in self._slots.values()
+                   if slot.activation is not None
+                   and slot.activation.awaiting_host_since is not None
+                   and not self._stalled(slot)]
+        stall_in = (min(pending) + self.stall_after - time.monotonic() + 0.01
+                    if pending else None)
+        with anyio.CancelScope() as scope:
+            if wakeable:
+                self._wake_scope = scope
+            self._parked, self._backing_off = True, not wakeable
+            try:
+                with anyio.move_on_after(stall_in if stall_in is not None else float("inf")):
+                    if self.clock.polls:
+                        limit = self.clock.now() + self.poll_interval
+                        await self.clock.sleep_until(limit if deadline is None
+                                                     else min(deadline, limit))
+                    elif deadline is None:
+                        await anyio.sleep_forever()
+                    else:
+                        await self.clock.sleep_until(deadline)
+            finally:
+                self._parked = self._backing_off = False
+                if wakeable:
+                    self._wake_scope = None
+
+    # -- one activation ------------------------------------------------------------------------
+
+    def _needs(self, record: InstanceRecord, plan: CompiledPlan) -> list[str]:
+        """The tools ``plan`` names that this worker cannot give ``record``'s agent."""
+        needed = referenced_tools(plan.source)
+        if not needed:
+            return []
+        grants = self._grants.get(record.agent_id, frozenset())
+        return missing_tools(needed, [name for name in grants if name in self.tools])
+
+    async def _activate(self, slot: _Slot, journal: Journal | None = None) -> None:
+        record = slot.record
         finish: Finish | None = None
+        failed = False
+        self._guard.failed.discard(record.pk)
         try:
-            plan = await self.load_plan(record.plan_hash)
-            if journal is None:
-                journal = await self.store.load_journal(record.pk)
-            activation = Activation(self, record, plan, journal,
-                                    self._grants.get(record.agent_id, frozenset()))
-            self._running[record.pk] = activation
-            if record.control is not None:
-                activation.control = record.control
-            finish = await activation.run()
-        except (PlanRejected, CorruptRecord, json.JSONDecodeError) as error:
-            finish = Finish("errored", error=error_json(error))
-        except Exception as error:  # an engine bug must not take other instances down
-            logger.exception("activation of %s/%s failed", record.agent_id, record.id)
-            finish = Finish("errored", error=json.dumps({
-                "name": "EngineError", "message": f"{type(error).__name__}: {error}",
-                "step": None}))
+            with slot.scope:
+                try:
+                    plan = await self.load_plan(record.plan_hash)
+                    missing = self._needs(record, plan)
+                    if missing:
+                        finish = self._leave_for_others(record, missing)
+                        return
+                    if journal is None:
+                        journal = await self.store.load_journal(record.pk)
+                    activation = Activation(self, record, plan, journal,
+                                            self._grants.get(record.agent_id, frozenset()))
+                    slot.activation = activation
+                    if record.control is not None:
+                        activation.control = record.control
+                    elif slot.draining:
+                        activation.control = "drain"
+                    finish = await activation.run()
+                except (PlanRejected, CorruptRecord, json.JSONDecodeError) as error:
+                    finish = Finish("errored", error=error_json(error))
+                except Exception as error:
+                    if is_store_failure(error):
+                        failed = True
+                    else:  # an engine bug must not take other instances down
+                        logger.exception("activation of %s failed", _name(record))
+                        finish = Finish("errored", error=json.dumps({
+                            "name": "EngineError",
+                            "message": f"{type(error).__name__}: {error}", "step": None}))
         finally:
             with anyio.CancelScope(shield=True):
-                if finish is None:  # cancelled (shutdown): hand the instance back untouched
-                    finish = Finish("queued", wake_at=self.clock.now())
-                try:
-                    await self.store.finish(record.pk, finish, self.clock.now())
-                except Exception:
-                    logger.exception("could not record the end of %s/%s", record.agent_id,
-                                     record.id)
-                self._running.pop(record.pk, None)
-                self.changed(record.agent_id, record.id)
-                self.notify()
+                await self._end(slot, finish, failed)
+
+    def _leave_for_others(self, record: InstanceRecord, missing: list[str]) -> Finish:
+        key = record.plan_hash + record.agent_id
+        self._unrunnable.add(key)
+        if key not in self._reported_unrunnable:
+            self._reported_unrunnable.add(key)
+            logger.warning(
+                "leaving instances of plan %r v%d (agent %r) for another worker: this worker "
+                "has no %s for that agent. Register and grant them (engine.tools.register, "
+                "engine.agent(..., tools=[...])) to run them here", record.plan_name,
+                record.plan_version, record.agent_id,
+                ", ".join(f"tool {name!r}" for name in missing))
+        # untouched: the same due time, the same status as far as a reader can tell
+        return Finish("queued", wake_at=record.wake_at, handed_back=True)
+
+    async def _end(self, slot: _Slot, finish: Finish | None, failed: bool) -> None:
+        record = slot.record
+        now = self.clock.now()
+        if record.pk in self._guard.failed:
+            # a store call of this activation failed: whatever the plan made of it (it
+            # may have caught the error), the instance is handed back, not judged
+            self._guard.failed.discard(record.pk)
+            failed = True
+        if failed:
+            self._handbacks[record.pk] += 1
+            delay = min(_BACKOFF_MAX * 6,
+                        _BACKOFF_START * 4 * 2 ** min(self._handbacks[record.pk], 12))
+            finish = Finish("queued", wake_at=now + delay, handed_back=True)
+        elif finish is None:  # cancelled (shutdown, terminate): hand it back untouched
+            finish = Finish("queued", wake_at=min(record.wake_at or now, now),
+                            handed_back=True)
+        else:
+            self._handbacks.pop(record.pk, None)
+        try:
+            await self.store.finish(record.pk, finish, now)
+        except Exception as error:
+            if not is_store_failure(error):
+                logger.exception("could not record the end of %s", _name(record))
+            # retried by the scheduler until the store takes it
+            self._unfinished[record.pk] = (record, finish)
+        finally:
+            self._slots.pop(record.pk, None)
+            self._agent_running[record.agent_id] -= 1
+            if self._agent_running[record.agent_id] <= 0:
+                del self._agent_running[record.agent_id]
+            self._slots_changed.set()
+            self._slots_changed = anyio.Event()
+            self.changed(record.agent_id, record.id)
+            self.notify()
 
     async def agent_usage(self, agent_id: str) -> int:
         """Bytes ``agent_id``'s instances store (cached briefly; see ``Limits``)."""
@@ -346,3 +674,25 @@ class Engine:
             raise CorruptRecord(f"plan version {plan_hash[:12]} is missing from the store")
         policy = PlanPolicy.model_validate_json(record.policy)
         return compile_plan(record.source, policy, cache_as=plan_hash)
+
+
+_CLAIMED = object()
+
+
+def _name(record: InstanceRecord) -> str:
+    return f"{record.agent_id}/{record.id}"
+
+
+def _listed(names: list[str], limit: int = 20) -> str:
+    if not names:
+        return ""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f" ({', '.join(names[:limit])}{more})"
+
+
+def _single(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The one exception inside nested single-member groups, else the group itself."""
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error

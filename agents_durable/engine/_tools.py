@@ -4,19 +4,28 @@ A tool is any host callable, sync or async. Plans call it as ``tools.<dotted.nam
 inside a step callback; the call returns an awaitable whatever the host function is.
 Arguments and results are copied through JSON, so no host object ever reaches plan code
 and no plan object ever reaches the host. Sync tools run in a worker thread, so a slow
-tool cannot stall other agents' plans.
+tool cannot stall other agents' plans: each agent has its own thread limit, so one
+agent's hung tools never take the threads of another. A sync tool that is still running
+when its step is cancelled (timeout, ``terminate()``, shutdown) cannot be killed: its
+thread is abandoned (it no longer counts against the agent's limit, and being a daemon
+thread it does not keep the process alive) and its result is dropped.
 """
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import contextlib
 import contextvars
+import functools
 import inspect
 import json
+import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
+import anyio
 
 from agents_durable.engine._json import encode_json
 from agents_durable.errors import (
@@ -28,7 +37,8 @@ from agents_durable.errors import (
 )
 from agents_durable.plans._guards import facade, plan_error
 
-__all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step"]
+__all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step", "missing_tools",
+           "referenced_tools"]
 
 #: The step context of the callback running right now, if any (set by ``step.do``).
 current_step: contextvars.ContextVar[Any] = contextvars.ContextVar("agents_durable_step",
@@ -49,8 +59,62 @@ class ToolSpec:
 class ToolRegistry:
     """Every tool the host offers, by dotted name. ``engine.tools``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, threads_per_agent: int = 40) -> None:
         self._tools: dict[str, ToolSpec] = {}
+        #: Called after every registration (the engine re-checks the plans it skipped).
+        self.listener: Callable[[], None] | None = None
+        #: Sync tool calls of one agent that may run at once (each in its own thread).
+        self.threads_per_agent = threads_per_agent
+        self._limiters: dict[str, anyio.CapacityLimiter] = {}
+        self._lock = threading.Lock()
+        #: Sync tool threads still running, abandoned ones included.
+        self.threads_running = 0
+
+    def limiter(self, agent_id: str) -> anyio.CapacityLimiter:
+        limiter = self._limiters.get(agent_id)
+        if limiter is None:
+            limiter = self._limiters[agent_id] = anyio.CapacityLimiter(self.threads_per_agent)
+        return limiter
+
+    async def run_in_thread(self, agent_id: str, fn: Callable[[], Any]) -> Any:
+        """``fn()`` in a daemon thread, under ``agent_id``'s thread limit.
+
+        Cancelling the caller abandons the thread at once: its limiter token is returned
+        and its eventual result dropped. A daemon thread, so a hung tool never keeps the
+        process from exiting.
+        """
+        async with self.limiter(agent_id):
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[Any] = loop.create_future()
+            context = contextvars.copy_context()
+
+            def deliver(value: Any, error: BaseException | None) -> None:
+                if future.done():
+                    return
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(value)
+
+            def work() -> None:
+                value: Any = None
+                error: BaseException | None = None
+                try:
+                    value = context.run(fn)
+                except BaseException as exc:  # delivered to the awaiting step
+                    error = exc
+                finally:
+                    with self._lock:
+                        self.threads_running -= 1
+                # a closed loop (RuntimeError) means nobody waits for the result any more
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(deliver, value, error)
+
+            with self._lock:
+                self.threads_running += 1
+            threading.Thread(target=work, name=f"agents_durable tool ({agent_id})",
+                             daemon=True).start()
+            return await future
 
     def register(self, name: str, fn: Callable[..., Any], *,
                  description: str | None = None) -> ToolSpec:
@@ -70,6 +134,8 @@ class ToolRegistry:
                         description=description or inspect.getdoc(fn) or "",
                         signature=signature, is_async=inspect.iscoroutinefunction(fn))
         self._tools[name] = spec
+        if self.listener is not None:
+            self.listener()
         return spec
 
     def get(self, name: str) -> ToolSpec:
@@ -96,6 +162,33 @@ def _signature(fn: Callable[..., Any]) -> str:
         except (TypeError, ValueError, NameError, AttributeError, SyntaxError):
             continue
     return "(...)"
+
+
+@functools.lru_cache(maxsize=1024)
+def referenced_tools(source: str) -> frozenset[str]:
+    """Every tool a plan's source names, as dotted paths (``tools.orders.get`` ->
+    ``"orders.get"``; a namespace passed around, ``tools.orders``, stays ``"orders"``)."""
+    from agents_durable.plans._validate_steps import dotted_name
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    paths: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            dotted = dotted_name(node)
+            if dotted is not None and dotted.startswith("tools."):
+                paths.add(dotted[len("tools."):])
+    # keep the longest chains: ``tools.orders.get`` also walks past ``tools.orders``
+    return frozenset(p for p in paths if not any(q.startswith(p + ".") for q in paths))
+
+
+def missing_tools(needed: Collection[str], available: Collection[str]) -> list[str]:
+    """The paths in ``needed`` that no tool in ``available`` serves, sorted."""
+    return sorted(path for path in needed if not any(
+        tool == path or tool.startswith(path + ".") or path.startswith(tool + ".")
+        for tool in available))
 
 
 def copy_json(value: Any, *, limit: int, what: str) -> Any:
@@ -209,12 +302,17 @@ class ToolCall:
         binding = self._binding
         binding.owner.check_not_failed()
         spec = binding.registry.get(self._name)
+        owner = binding.owner
+        engine = getattr(owner, "engine", None)
+        if engine is not None:  # quarantine probation: see Engine.before_tool
+            await engine.before_tool(owner.record.pk)
         try:
             if spec.is_async:
                 result = await spec.fn(*self._args, **self._kwargs)
             else:
-                result = await anyio.to_thread.run_sync(
-                    lambda: spec.fn(*self._args, **self._kwargs), abandon_on_cancel=True)
+                agent_id = str(getattr(getattr(owner, "record", None), "agent_id", ""))
+                result = await binding.registry.run_in_thread(
+                    agent_id, lambda: spec.fn(*self._args, **self._kwargs))
                 if inspect.isawaitable(result):
                     result = await result
         except NonRetryableError as exc:

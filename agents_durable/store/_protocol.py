@@ -8,7 +8,7 @@ engine remembering to check. A PostgreSQL implementation implements the same met
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from agents_durable.store._records import (
@@ -80,14 +80,36 @@ class Store(Protocol):
     async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
         """After a crash: release instances left ``running``; quarantine repeat offenders.
 
+        Released instances keep their due time. An instance in flight becomes a suspect
+        (``crashes`` 1); a suspect is quarantined once ``crashes`` reaches
+        ``quarantine_after`` (see ``mark_probing``). Committed steps and ended activations
+        reset ``crashes``.
+
         Returns (released, quarantined).
         """
 
-    async def claim_due(self, now: float, limit: int) -> list[InstanceRecord]:
-        """Mark up to ``limit`` due instances ``running`` and return them."""
+    async def claim_due(self, now: float, limit: int, *, per_agent: int | None = None,
+                        running: Mapping[str, int] | None = None,
+                        exclude: Collection[str] = (),
+                        suspects: int | None = None) -> list[InstanceRecord]:
+        """Mark up to ``limit`` due instances ``running`` and return them.
 
-    async def next_due(self) -> float | None:
-        """The earliest ``wake_at`` of any queued or waiting instance."""
+        Fair and in due order: agents take turns (``running`` counts what each agent
+        already runs; none exceeds ``per_agent``), earliest due first within a turn.
+        ``exclude`` lists ``plan_hash + agent_id`` keys this worker cannot run (it lacks
+        their tools); at most ``suspects`` instances with ``crashes > 0`` are claimed.
+        """
+
+    async def next_due(self, after: float | None = None) -> float | None:
+        """The earliest ``wake_at`` of any queued or waiting instance (later than
+        ``after``: what is due already but was not claimed waits for a notification)."""
+
+    async def mark_probing(self, pk: int) -> None:
+        """A suspect (``crashes > 0``) starts host code: a crash now counts against it."""
+
+    async def pending_controls(self, pks: Sequence[int]) -> list[tuple[int, str]]:
+        """``(pk, op)`` of those ``pks`` still running with a ``terminate`` or ``restart``
+        request stored (sent by another process)."""
 
     async def load_journal(self, pk: int) -> Journal:
         """The journal to replay; ``CorruptRecord`` (naming table and column) if the

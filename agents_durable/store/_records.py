@@ -178,3 +178,6 @@ class Finish:
     error: str | None = None
     logs: tuple[str, ...] = ()
     last_event_seq: int = 0
+    #: The activation ended without a verdict (cancelled, or the store failed): the
+    #: instance keeps its crash count. Only meaningful with ``status="queued"``.
+    handed_back: bool = False

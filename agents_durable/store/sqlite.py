@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from agents_durable.errors import (
     InstanceNotActive,
     InstanceNotFound,
     StoreError,
+    StoreUnavailable,
 )
 from agents_durable.store._decode import (
     corrupt_instance,
@@ -174,6 +175,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (instance_pk, audit_seq, seq)
     ) WITHOUT ROWID;
     """,
+    # fair claims: each agent's ready instances in due order (engine scheduler)
+    """
+    CREATE INDEX instances_ready ON instances (agent_id, wake_at, pk)
+        WHERE status IN ('queued', 'waiting') AND wake_at IS NOT NULL;
+    """,
 )
 
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
@@ -194,10 +200,35 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # A failed COMMIT (disk full) leaves the transaction open, and SQLite may already
+        # have rolled back by itself: roll back only what is still open, and never let a
+        # failing ROLLBACK hide the error that caused it.
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+
+
+#: What the database (or the file system under it) raises when it cannot do its job right
+#: now: disk full, locked past the busy timeout, I/O errors. Constraint and programming
+#: errors are bugs and stay as they are.
+_UNAVAILABLE = (sqlite3.OperationalError, sqlite3.DatabaseError, OSError)
+_BUGS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+
+
+def unavailable(error: BaseException, path: str) -> BaseException:
+    """``StoreUnavailable`` for an infrastructure failure, else ``error`` unchanged."""
+    if isinstance(error, StoreUnavailable) or not isinstance(error, _UNAVAILABLE) or \
+            isinstance(error, _BUGS):
+        return error
+    wrapped = StoreUnavailable(
+        f"the database {path!r} failed: {type(error).__name__}: {error}. Nothing was "
+        "written; the engine retries by itself, a host call may be retried once the disk "
+        "has room or the lock is released")
+    wrapped.__cause__ = error
+    return wrapped
 
 
 def _one(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -213,8 +244,11 @@ class SQLiteStore:
     each writer is released only after the transaction holding its row has committed.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
         self.path = str(path)
+        #: Seconds a write waits for another connection's lock before it fails with
+        #: ``StoreUnavailable`` (the engine then retries it with backoff).
+        self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock_fd: int | None = None
         self._pending: list[_Pending] = []
@@ -230,7 +264,7 @@ class SQLiteStore:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             if existed:
                 await self._call(_check_existing, self.path)
-            await self._call(_configure, self.path != ":memory:")
+            await self._call(_configure, self.path != ":memory:", self.busy_timeout)
             await self._call(_migrate, self.path)
         except BaseException:
             await self.close()
@@ -270,7 +304,13 @@ class SQLiteStore:
         db = self._db
         if db is None:
             raise EngineClosed("the store is closed")
-        return await db._execute(fn, db._conn, *args)  # type: ignore[no-any-return,no-untyped-call]
+        try:
+            return await db._execute(fn, db._conn, *args)  # type: ignore[no-any-return,no-untyped-call]
+        except _UNAVAILABLE as error:
+            converted = unavailable(error, self.path)
+            if converted is error:
+                raise
+            raise converted from error
 
     # -- plan versions -------------------------------------------------------------------------
 
@@ -364,17 +404,32 @@ class SQLiteStore:
     async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
         return await self._call(_recover, now, quarantine_after)
 
-    async def claim_due(self, now: float, limit: int) -> list[InstanceRecord]:
-        rows = await self._call(_claim_due, now, limit)
+    async def claim_due(self, now: float, limit: int, *, per_agent: int | None = None,
+                        running: Mapping[str, int] | None = None,
+                        exclude: Collection[str] = (),
+                        suspects: int | None = None) -> list[InstanceRecord]:
+        rows = await self._call(_claim_due, now, limit, per_agent, dict(running or {}),
+                                sorted(exclude), suspects)
         records = [_instance(row) for row in rows]
         records.sort(key=lambda r: (r.wake_at or 0.0, r.pk))
         return records
 
-    async def next_due(self) -> float | None:
+    async def next_due(self, after: float | None = None) -> float | None:
         row = await self._call(
             _one, "SELECT MIN(wake_at) FROM instances WHERE wake_at IS NOT NULL "
-            "AND status IN ('queued', 'waiting') AND typeof(wake_at) IN ('integer', 'real')")
+            "AND status IN ('queued', 'waiting') AND typeof(wake_at) IN ('integer', 'real') "
+            "AND wake_at > ?", (float("-inf") if after is None else after,))
         return float(row[0]) if row and row[0] is not None else None
+
+    async def mark_probing(self, pk: int) -> None:
+        await self._call(_mark_probing, pk)
+
+    async def pending_controls(self, pks: Sequence[int]) -> list[tuple[int, str]]:
+        rows = await self._call(
+            _all, "SELECT pk, control FROM instances WHERE status = 'running' AND control IN "
+            "('terminate', 'restart') AND pk IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(pks)),))
+        return [(int(pk), str(op)) for pk, op in rows]
 
     async def load_journal(self, pk: int) -> Journal:
         journals, refused = await self._call(_load_journals, [pk])
@@ -435,7 +490,7 @@ class SQLiteStore:
             if ok:
                 done.set_result(value)
             else:
-                done.set_exception(value)
+                done.set_exception(unavailable(value, self.path))
 
     # -- control ----------------------------------------------------------------------------------
 
@@ -458,8 +513,8 @@ def _all(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list
     return conn.execute(sql, params).fetchall()
 
 
-def _configure(conn: sqlite3.Connection, wal: bool) -> None:
-    conn.execute("PRAGMA busy_timeout = 10000")
+def _configure(conn: sqlite3.Connection, wal: bool, busy_timeout: float) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {max(0, int(busy_timeout * 1000))}")
     if wal:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -562,10 +617,15 @@ def _audit(conn: sqlite3.Connection, pk: int) -> tuple[list[AuditRecord],
 
 def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tuple[int, int]:
     with _transaction(conn):
-        rows = conn.execute("SELECT pk, crashes FROM instances "
-                            "WHERE status = 'running'").fetchall()
-        quarantined = [pk for pk, crashes in rows if crashes + 1 >= quarantine_after]
-        released = [pk for pk, crashes in rows if crashes + 1 < quarantine_after]
+        # ``crashes`` is 0 for an instance that was in flight as a bystander (it becomes a
+        # suspect: 1), and a suspect on probation added 1 itself when it started host code
+        # (``mark_probing``); a suspect caught before that is not charged again
+        # A damaged ``crashes`` (text, NULL) counts as 0: recovery must never fail on it,
+        # or no worker could start at all.
+        rows = [(pk, crashes if type(crashes) is int else 0) for pk, crashes in conn.execute(
+            "SELECT pk, crashes FROM instances WHERE status = 'running'")]
+        quarantined = [pk for pk, crashes in rows if max(crashes, 1) >= quarantine_after]
+        released = [pk for pk, crashes in rows if max(crashes, 1) < quarantine_after]
         error = json.dumps({
             "name": "QuarantinedError",
             "message": f"the instance was running during {quarantine_after} engine "
@@ -574,22 +634,86 @@ def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tup
             "step": None})
         conn.executemany(
             "UPDATE instances SET status = 'errored', error = ?, wake_at = NULL, "
-            "control = NULL, crashes = crashes + 1, updated_at = ? WHERE pk = ?",
+            "control = NULL, crashes = MAX(CAST(crashes AS INTEGER), 1), updated_at = ? "
+            "WHERE pk = ?",
             [(error, now, pk) for pk in quarantined])
+        # A released instance keeps the due time it was claimed at, so that it runs before
+        # the work that became due while it was in flight (claims go in due order).
         conn.executemany(
-            "UPDATE instances SET status = 'queued', wake_at = ?, "
-            "crashes = crashes + 1, updated_at = ? WHERE pk = ?",
-            [(now, now, pk) for pk in released])
+            "UPDATE instances SET status = 'queued', wake_at = COALESCE(MIN(wake_at, ?), ?), "
+            "crashes = MAX(CAST(crashes AS INTEGER), 1), updated_at = ? WHERE pk = ?",
+            [(now, now, now, pk) for pk in released])
     return len(released), len(quarantined)
 
 
-def _claim_due(conn: sqlite3.Connection, now: float, limit: int) -> list[Any]:
+def _mark_probing(conn: sqlite3.Connection, pk: int) -> None:
     with _transaction(conn):
+        conn.execute("UPDATE instances SET crashes = crashes + 1 WHERE pk = ? AND crashes > 0",
+                     (pk,))
+
+
+_READY = "status IN ('queued', 'waiting') AND wake_at IS NOT NULL"
+
+#: Every agent with queued or waiting instances, one index probe each (a skip-scan).
+_READY_AGENTS = f"""
+WITH RECURSIVE ready(agent) AS (
+    SELECT (SELECT MIN(agent_id) FROM instances INDEXED BY instances_ready WHERE {_READY})
+    UNION ALL
+    SELECT (SELECT MIN(agent_id) FROM instances INDEXED BY instances_ready
+            WHERE {_READY} AND agent_id > ready.agent)
+    FROM ready WHERE ready.agent IS NOT NULL)
+SELECT agent FROM ready WHERE agent IS NOT NULL
+"""
+
+_AGENT_DUE = f"""
+SELECT pk, wake_at, crashes FROM instances INDEXED BY instances_ready
+WHERE {_READY} AND agent_id = ? AND wake_at <= ?
+  AND plan_hash || agent_id NOT IN (SELECT value FROM json_each(?))
+ORDER BY wake_at, pk LIMIT ?
+"""
+
+
+def _claim_due(conn: sqlite3.Connection, now: float, limit: int, per_agent: int | None,
+               running: dict[str, int], exclude: list[str],
+               suspects: int | None) -> list[Any]:
+    """Claim in turns: each agent's earliest due instance first, then each one's second...
+
+    ``turn`` counts an agent's instances already running (``running``) too, so one agent
+    with a backlog (or a hang) never takes the places of another agent's ready work, and
+    no agent gets more than ``per_agent`` activations. Within a turn, earliest due first.
+    ``exclude`` holds ``plan_hash + agent_id`` keys this worker cannot run. At most
+    ``suspects`` instances that were in flight at a crash (``crashes > 0``) are claimed.
+    Each agent costs one index probe and reads at most ``limit`` rows, so a herd of due
+    instances is claimed without rescanning it.
+    """
+    skip = json.dumps(exclude)
+    with _transaction(conn):
+        candidates: list[tuple[int, float, int, int]] = []
+        for (agent,) in conn.execute(_READY_AGENTS).fetchall():
+            busy = running.get(agent, 0)
+            room = limit if per_agent is None else min(per_agent - busy, limit)
+            if room <= 0:
+                continue
+            for turn, (pk, wake_at, crashes) in enumerate(
+                    conn.execute(_AGENT_DUE, (agent, now, skip, room)), start=busy + 1):
+                candidates.append((turn, wake_at, pk, crashes))
+        candidates.sort()
+        allowed = limit if suspects is None else suspects
+        chosen: list[int] = []
+        for _turn, _wake, pk, crashes in candidates:
+            if len(chosen) == limit:
+                break
+            if isinstance(crashes, int) and crashes > 0:  # a damaged value is no suspect
+                if allowed <= 0:
+                    continue
+                allowed -= 1
+            chosen.append(pk)
+        if not chosen:
+            return []
         return conn.execute(
-            f"UPDATE instances SET status = 'running', updated_at = ? WHERE pk IN ("
-            "SELECT pk FROM instances WHERE wake_at <= ? "
-            "AND status IN ('queued', 'waiting') ORDER BY wake_at LIMIT ?) "
-            f"RETURNING {_INSTANCE_COLUMNS}", (now, now, limit)).fetchall()
+            f"UPDATE instances SET status = 'running', updated_at = ? WHERE pk IN "
+            f"(SELECT value FROM json_each(?)) RETURNING {_INSTANCE_COLUMNS}",
+            (now, json.dumps(chosen))).fetchall()
 
 
 def _run_batch(conn: sqlite3.Connection,
@@ -672,6 +796,9 @@ def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
                 consume_event: int | None) -> None:
     conn.execute(f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    # progress: whatever crashed the engine while this instance was in flight, it got past
+    # it, so it is no longer a quarantine suspect
+    conn.execute("UPDATE instances SET crashes = 0 WHERE pk = ? AND crashes <> 0", (row[0],))
     if consume_event is not None:
         conn.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (row[1], consume_event))
 
@@ -697,11 +824,14 @@ def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) ->
                       "AND consumed_by IS NULL LIMIT 1",
                 (pk, finish.last_event_seq)) is not None:
             wake_at = now  # an event arrived while it ran: look again
+    # an activation handed back (cancelled, the store failed) made no verdict on the
+    # instance: it keeps its crash count; any other end proves the plan did not crash us
     conn.execute(
         "UPDATE instances SET status = ?, wake_at = ?, output = ?, error = ?, "
-        "control = NULL, restart_from = NULL, paused_at = ?, crashes = 0, "
-        "updated_at = ? WHERE pk = ?",
-        (status, wake_at, finish.output, finish.error, paused_at, now, pk))
+        "control = NULL, restart_from = NULL, paused_at = ?, "
+        "crashes = CASE WHEN ? THEN MIN(crashes, 1) ELSE 0 END, updated_at = ? WHERE pk = ?",
+        (status, wake_at, finish.output, finish.error, paused_at, finish.handed_back, now,
+         pk))
     return status
 
 
@@ -804,7 +934,7 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def store_for(target: str | os.PathLike[str]) -> SQLiteStore:
+def store_for(target: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> SQLiteStore:
     """A SQLite store for a path, ``sqlite:///path`` URL or ``:memory:``."""
     text = str(target)
     if text.startswith("sqlite:///"):
@@ -813,4 +943,4 @@ def store_for(target: str | os.PathLike[str]) -> SQLiteStore:
         text = text[len("sqlite://"):] or ":memory:"
     if text != ":memory:":
         Path(text).parent.mkdir(parents=True, exist_ok=True)
-    return SQLiteStore(text)
+    return SQLiteStore(text, busy_timeout=busy_timeout)

@@ -93,12 +93,22 @@ async def test_tools_outside_a_step_are_refused(engine: ad.Engine, unvalidated: 
 
 
 async def test_ungranted_tools_are_invisible(engine: ad.Engine, unvalidated: None) -> None:
-    engine.tools.register("admin.wipe", lambda: "wiped")
-    source = _plan('return await step.do("w", lambda: tools.admin.wipe(), '
+    wiped: list[int] = []
+    engine.tools.register("admin.wipe", lambda: wiped.append(1))
+    # named in the source: the worker does not claim it (it lacks the grant) at all
+    agent = engine.agent("agent-a")
+    await agent.register_plan("named", _plan(
+        'return await step.do("w", lambda: tools.admin.wipe(), retries={"limit": 0})'))
+    left = await agent.create("named")
+    await engine.clock.settle()  # type: ignore[attr-defined]
+    assert (await left.status()).status == "queued"
+    # reached dynamically (the source does not name it): refused when called
+    source = _plan('return await step.do("w", lambda: getattr(tools, "admin").wipe(), '
                    'retries={"limit": 0})')
     status = await run(engine, source)
     assert status.status == "errored"
     assert "not granted" in status.error.message
+    assert wiped == []
 
 
 async def test_benign_event_and_step_context_fields(engine: ad.Engine) -> None:
