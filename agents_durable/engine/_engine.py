@@ -128,6 +128,7 @@ class Engine:
         self._store_condition: str | None = None
         self._store_failures = 0
         self._scheduler_scope: anyio.CancelScope | None = None
+        self._controls_polled = 0.0
         self._notified = False
         self._parked = False
         self._backing_off = False
@@ -480,9 +481,11 @@ class Engine:
     async def _round(self) -> object:
         """One scheduling round: write pending ends, claim; what to sleep until."""
         await self._flush_unfinished()
-        if self._slots and self.clock.polls:
+        if self._slots and self.clock.polls and \
+                time.monotonic() - self._controls_polled >= self.poll_interval:
             # terminate/restart sent by another process (a CLI client) cancel a hung step
             # here too, within a poll interval
+            self._controls_polled = time.monotonic()
             for pk, op in await self.store.pending_controls(list(self._slots)):
                 self.request_control(pk, op)
         group = self._group
