@@ -597,9 +597,7 @@ def _say(message: str) -> None:
 
 def _fail(error: BaseException, db: str) -> int:
     """The exit code for ``error``, after printing it as one line (never a traceback)."""
-    from agents_durable.errors import AgentsDurableError
-
-    from agents_durable.errors import StoreUnavailable
+    from agents_durable.errors import AgentsDurableError, StoreUnavailable
 
     # The engine wraps what the database raised in StoreUnavailable: say what it was.
     leaves = [leaf.__cause__ if isinstance(leaf, StoreUnavailable)
