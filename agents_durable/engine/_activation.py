@@ -906,9 +906,14 @@ _MAX_MATCH_BYTES = 64 * 1024
 
 
 def _row_bytes(record: StepRecord) -> int:
-    """What a journal row stores for the quota: its JSON fields, in bytes."""
-    return sum(len(text.encode()) for text in (record.result, record.error, record.config,
-                                               record.detail) if isinstance(text, str))
+    """What a journal row stores for the quota: its JSON fields, in bytes.
+
+    Every activation measures its whole journal, so ASCII text (what ``json.dumps`` writes
+    by default) is counted by length, without encoding it again.
+    """
+    return sum(len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+               for text in (record.result, record.error, record.config, record.detail)
+               if isinstance(text, str))
 
 
 def _mib(size: int) -> str:
