@@ -62,10 +62,12 @@ class LoopMonitor:
             culprit = describe(frame) if frame is not None else None
             what = culprit or "host code outside any step"
             self.stalls.append(what)
+            advice = ("the plan's budget stops it at its CPU limit; move heavy computation "
+                      "into a host tool" if what.startswith("plan code") else
+                      "make the tool sync (it then runs in a thread) or await instead of "
+                      "blocking; its step timeout is enforced when it returns")
             logger.warning("the event loop has been blocked for %.1f s by %s; every agent's "
-                           "instances wait meanwhile. Make the tool sync (it then runs in a "
-                           "thread) or await instead of blocking; its step timeout is "
-                           "enforced when it returns", stale, what)
+                           "instances wait meanwhile: %s", stale, what, advice)
 
 
 def describe(frame: FrameType | None) -> str | None:
