@@ -259,21 +259,7 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
                                 f"{_kind_name(value)}")
         printer(*(guards.render(arg) for arg in args), sep=sep, end=end)
 
-    namespace: dict[str, Any] = {
-        name: getattr(_py, name)
-        for name in (
-            "all", "any", "bool", "callable", "chr",
-            "filter", "float", "issubclass", "len", "map", "next",
-            "ord", "reversed", "slice", "zip", "complex",
-            "None", "True", "False", "NotImplemented", "Ellipsis",
-            # exceptions plans may raise and catch
-            "Exception", "ArithmeticError", "AssertionError", "AttributeError",
-            "IndexError", "KeyError", "LookupError", "NameError", "NotImplementedError",
-            "OverflowError", "RecursionError", "RuntimeError", "StopIteration",
-            "TypeError", "UnicodeError", "ValueError", "ZeroDivisionError",
-            "TimeoutError",
-        )
-    }
+    namespace: dict[str, Any] = dict(_PLAIN_BUILTINS)
     namespace.update({
         "list": safe_list, "tuple": safe_tuple, "set": safe_set,
         "frozenset": safe_frozenset, "dict": safe_dict, "str": SafeType(str, build_str),
@@ -295,6 +281,23 @@ def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
     by_real[str] = namespace["str"]
     return namespace
 
+
+#: Builtins plans get as they are (no state, nothing to guard), looked up once.
+_PLAIN_BUILTINS: dict[str, Any] = {
+    name: getattr(_py, name)
+    for name in (
+        "all", "any", "bool", "callable", "chr",
+        "filter", "float", "issubclass", "len", "map", "next",
+        "ord", "reversed", "slice", "zip", "complex",
+        "None", "True", "False", "NotImplemented", "Ellipsis",
+        # exceptions plans may raise and catch
+        "Exception", "ArithmeticError", "AssertionError", "AttributeError",
+        "IndexError", "KeyError", "LookupError", "NameError", "NotImplementedError",
+        "OverflowError", "RecursionError", "RuntimeError", "StopIteration",
+        "TypeError", "UnicodeError", "ValueError", "ZeroDivisionError",
+        "TimeoutError",
+    )
+}
 
 _NUMBERS = (int, float, complex, decimal.Decimal, fractions.Fraction)
 
