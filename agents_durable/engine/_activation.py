@@ -43,12 +43,7 @@ from agents_durable.engine._facades import (
 )
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._locations import locate
-from agents_durable.engine._retries import (
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    retry_delay,
-    step_config,
-)
+from agents_durable.engine._retries import DEFAULT_RETRIES, DEFAULT_TIMEOUT, retry_delay
 from agents_durable.engine._scopes import Scope, current_scope, idempotency_key
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
@@ -66,7 +61,7 @@ from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture
 from agents_durable.plans._compile import CompiledPlan, instantiate
 from agents_durable.plans._guards import PlanAccessError, facade
-from agents_durable.plans._sizes import rendered_size
+from agents_durable.plans._sizes import rendered_size, safe_repr
 from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
 if TYPE_CHECKING:
@@ -330,8 +325,9 @@ class Activation:
                                    "cannot be nested. Call it from run() or a helper instead")
         if not isinstance(name, str) or not name or len(name) > 256 or any(
                 ord(c) < 32 or ord(c) == 127 for c in name):
-            raise PlanRuntimeError(f"step name {_shown(name)} must be a non-empty string of "
-                                   "at most 256 characters without control characters")
+            raise PlanRuntimeError(f"step name {safe_repr(name, 200)} must be a non-empty "
+                                   "string of at most 256 characters without control "
+                                   "characters")
         scope = self._scope()
         position, occurrence = scope.next_position(kind, name)
         if self.calls >= self.limits.max_steps:
@@ -359,9 +355,6 @@ class Activation:
                         recorded)
         self.unawaited[call_id] = call
         return call
-
-    def step_config(self, retries: Any, timeout: Any) -> dict[str, Any]:
-        return step_config(retries, timeout)
 
     def gather(self, calls: Sequence[Any]) -> Gather:
         self._check_alive()
@@ -948,13 +941,6 @@ def _describe(error: BaseException) -> str:
     except Exception:  # a plan-made value whose rendering fails
         return "(the error could not be rendered)"
     return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + " [...]"
-
-
-def _shown(value: Any) -> str:
-    """A plan value in an engine message: measured before it is rendered."""
-    if rendered_size(value, 200) > 200:
-        return f"(a {type(value).__name__} too large to show)"
-    return repr(value)
 
 
 def _wants_context(fn: Any) -> bool:

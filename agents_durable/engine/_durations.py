@@ -12,6 +12,7 @@ import math
 import re
 
 from agents_durable.errors import InvalidDuration
+from agents_durable.plans._sizes import safe_repr
 
 __all__ = ["MAX_SECONDS", "UNITS", "parse_duration", "parse_instant"]
 
@@ -46,23 +47,16 @@ def parse_duration(value: object, *, what: str = "duration") -> float:
         match = _GRAMMAR.match(value)
         unit = match.group(2).lower() if match else ""
         if not match or unit not in UNITS:
-            raise InvalidDuration(f"{what} {_short(value)} is not a duration; write {_FORMAT}")
+            raise InvalidDuration(f"{what} {safe_repr(value, 80)} is not a duration; "
+                                  f"write {_FORMAT}")
         seconds = float(match.group(1)) * UNITS[unit]
     else:
         raise InvalidDuration(f"{what} must be a number of seconds, a timedelta or "
                               f"{_FORMAT}; got {type(value).__name__}")
     if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
         raise InvalidDuration(f"{what} must be a finite, non-negative length of time; "
-                              f"got {_short(value)}")
+                              f"got {safe_repr(value, 80)}")
     return seconds
-
-
-def _short(value: object) -> str:
-    """``repr`` of a str, int, float or timedelta for a message, cut to a readable length."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return "a very large number"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_instant(value: object, *, what: str = "time") -> float:
@@ -82,7 +76,7 @@ def parse_instant(value: object, *, what: str = "time") -> float:
         try:
             value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidDuration(f"{what} {_short(value)} is not ISO-8601 text such as "
+            raise InvalidDuration(f"{what} {safe_repr(value, 80)} is not ISO-8601 text such as "
                                   "'2026-01-31T09:00:00+00:00'") from None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from agents_durable.engine._retries import step_config
 from agents_durable.errors import PlanRuntimeError
 from agents_durable.plans._guards import facade
 
@@ -31,10 +32,6 @@ class _Decorator:
 
     def __repr__(self) -> str:
         return f"<{self._label}>"
-
-
-def facade_function(apply: Any, label: str) -> _Decorator:
-    return _Decorator(apply, label)
 
 if TYPE_CHECKING:
     from agents_durable.engine._activation import Activation
@@ -213,7 +210,7 @@ class Step:
         function: ``await load()`` runs it.
         """
         activation = self._activation
-        config = activation.step_config(retries, timeout)
+        config = step_config(retries, timeout)
         if fn is None:
             if callable(name) and getattr(name, "__name__", "<lambda>") != "<lambda>":
                 return StepFunction(activation, name.__name__, name, config)  # bare @step.do
@@ -225,7 +222,7 @@ class Step:
                 label = name if name is not None else getattr(callback, "__name__", None)
                 return StepFunction(activation, label, callback, config)
 
-            return facade_function(decorate, "step.do decorator")
+            return _Decorator(decorate, "step.do decorator")
         return activation.new_call("do", name, (fn, config))
 
     def sleep(self, name: Any, duration: Any) -> StepCall:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-__all__ = ["locate", "with_location"]
+__all__ = ["locate"]
 
 _MAX_SOURCE = 200
 
@@ -33,14 +33,6 @@ def locate(error: BaseException, plan: Any) -> tuple[int, str] | None:
             return line, _source_line(plan.source, line)
         current = current.__cause__ or current.__context__
     return None
-
-
-def with_location(message: str, location: tuple[int, str] | None) -> str:
-    """``message`` followed by ``(line 12: total = sum(x))`` when there is a location."""
-    if location is None:
-        return message
-    line, source = location
-    return f"{message} (line {line}: {source})" if source else f"{message} (line {line})"
 
 
 def _innermost(traceback: TracebackType | None, filename: str) -> int | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from agents_durable.engine._durations import MAX_SECONDS, parse_duration
 from agents_durable.errors import PlanRuntimeError
-from agents_durable.plans._sizes import rendered_size
+from agents_durable.plans._sizes import safe_repr
 
 __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "MAX_RETRIES", "retry_delay", "step_config"]
 
@@ -32,10 +32,8 @@ def step_config(retries: Any, timeout: Any) -> dict[str, Any]:
                                    "'5 seconds', 'backoff': 'exponential'}")
         unknown = [key for key in retries if key not in _RETRY_KEYS]
         if unknown:
-            shown = (", ".join(repr(k) for k in unknown[:5])
-                     if rendered_size(unknown[:5], 300) <= 300 else "(keys too long to show)")
-            raise PlanRuntimeError(f"unknown retries option(s) {shown}; use limit, delay and "
-                                   "backoff")
+            raise PlanRuntimeError(f"unknown retries option(s) {safe_repr(unknown[:5], 300)}; "
+                                   "use limit, delay and backoff")
         if "limit" in retries:
             limit = retries["limit"]
             if (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
