@@ -43,8 +43,10 @@ from agents_durable.engine._facades import (
 )
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._locations import locate
+from agents_durable.engine._quotas import log_quota_exceeded, quota_exceeded, row_bytes
 from agents_durable.engine._retries import DEFAULT_RETRIES, DEFAULT_TIMEOUT, retry_delay
 from agents_durable.engine._scopes import Scope, current_scope, idempotency_key
+from agents_durable.engine._step_functions import WithContext, run_step_function
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
     AgentsDurableError,
@@ -131,7 +133,7 @@ class Activation:
             {("", seq): r for seq, r in steps.items()} if self.legacy
             else {(r.scope, r.position or 0): r for r in steps.values()})
         self.next_seq = max(steps) + 1 if steps else 0
-        self.journal_bytes = sum(_row_bytes(r) for r in steps.values())
+        self.journal_bytes = sum(row_bytes(r) for r in steps.values())
         self.waits = sum(1 for r in steps.values() if r.kind == "wait_for_event")
         self.agent_bytes = 0
         self.calls = 0
@@ -165,7 +167,11 @@ class Activation:
             if _is_cancellation(error):
                 raise
             finish = self._ended_by(error)
-        return self._within_log_quota(finish)
+        exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
+        if exceeded is None:
+            return finish
+        quota, kept = exceeded
+        return Finish("errored", error=error_json(quota, self.last_step), logs=kept)
 
     async def _drive(self) -> Finish:
         record = self.record
@@ -261,22 +267,6 @@ class Activation:
             lines = [*lines, f"[{self.printer.dropped} print call(s) dropped: the log of one "
                              f"activation is capped at {self.printer.limit} characters]"]
         return tuple(lines)
-
-    def _within_log_quota(self, finish: Finish) -> Finish:
-        """``finish``, or an errored end if its log lines would exceed the instance's quota."""
-        limits, journal = self.limits, self.journal
-        lines = len(finish.logs)
-        size = sum(len(line.encode("utf-8", "backslashreplace")) for line in finish.logs)
-        if (journal.log_lines + lines <= limits.max_log_lines
-                and journal.log_bytes + size <= limits.max_log_bytes):
-            return finish
-        room = max(0, min(limits.max_log_lines - journal.log_lines, 10))
-        error = LimitExceeded(
-            f"the instance's log would exceed its quota of {limits.max_log_lines:,} lines or "
-            f"{_mib(limits.max_log_bytes)} (max_log_lines, max_log_bytes); print less, or "
-            "return data in step results instead")
-        return Finish("errored", error=error_json(error, self.last_step),
-                      logs=finish.logs[:room])
 
     def fail(self, error: AgentsDurableError) -> BaseException:
         """Decide that the instance fails with ``error``; returns the signal to raise.
@@ -421,26 +411,16 @@ class Activation:
         # happened, and dropping its result would make the next activation repeat it.
         self.check_not_failed()
         previous = self.journal.steps.get(record.seq)
-        growth = _row_bytes(record) - (_row_bytes(previous) if previous else 0)
-        self._check_quota(growth)
+        growth = row_bytes(record) - (row_bytes(previous) if previous else 0)
+        exceeded = quota_exceeded(self.limits, self.record.agent_id, self.journal_bytes,
+                                  self.agent_bytes, growth)
+        if exceeded is not None:
+            raise self.fail(exceeded)
         await self.store.record_step(self.record.pk, record, consume_event=consume_event)
         self.journal.steps[record.seq] = record
         self.journal_bytes += growth
         self.agent_bytes += growth
         self.engine.add_agent_usage(self.record.agent_id, growth)
-
-    def _check_quota(self, growth: int) -> None:
-        limits = self.limits
-        if self.journal_bytes + growth > limits.max_journal_bytes:
-            raise self.fail(LimitExceeded(
-                f"the instance's journal would exceed its quota of "
-                f"{_mib(limits.max_journal_bytes)} (max_journal_bytes); store large data "
-                "with a host tool and keep only its key in the step result"))
-        if growth > 0 and self.agent_bytes + growth > limits.max_agent_bytes:
-            raise self.fail(LimitExceeded(
-                f"agent {self.record.agent_id!r} would exceed its storage quota of "
-                f"{_mib(limits.max_agent_bytes)} (max_agent_bytes); delete finished "
-                "instances or ask the host for a larger quota"))
 
     def _new_record(self, call: StepCall, state: str, **fields: Any) -> StepRecord:
         seq = self.next_seq
@@ -607,93 +587,10 @@ class Activation:
         return result
 
     async def run_step_function(self, function: StepFunction, args: tuple[Any, ...],
-                                kwargs: dict[str, Any], resolving: tuple[str, ...] = (),
+                                kwargs: dict[str, Any],
                                 call: StepFunctionCall | None = None) -> Any:
-        """Run one call of a ``@step.do`` function: resolve its injected parameters, then
-        make the step call (in the caller's scope, so it replays like any other step)."""
-        if call is not None and call is function._owner and function._done is not None:
-            # A dependent already ran this first call's step on its behalf: same result.
-            return await self._result_of(function, function._name)
-        if function._done is None:
-            function._done = anyio.Event()
-        fn = function._fn
-        try:
-            injected = await self._inject(function, fn, args, kwargs,
-                                          (*resolving, function._name))
-            context_param = "ctx" in injected
-
-            def body(*context: Any) -> Any:
-                extra = dict(injected)
-                if context_param:
-                    extra["ctx"] = context[0]
-                return fn(*args, **kwargs, **extra)
-
-            step_call = self.new_call("do", function._name, (
-                _WithContext(body, context_param), function._config))
-            result = await step_call
-            function._result = (result,)
-            return result
-        finally:
-            function._done.set()
-
-    async def _dependency(self, dependency: StepFunction, dependent: StepFunction,
-                          resolving: tuple[str, ...]) -> Any:
-        """The result of ``dependency`` for an injected parameter of ``dependent``.
-
-        A dependency that has not run yet runs once, here, for its first call: other
-        dependents (in other gather branches) wait for that run, and the first call, when
-        awaited, returns the same result. Branches start in argument order and reach this
-        point before their first step, so the run lands in the same scope on every replay.
-        """
-        if dependency._name in resolving:
-            chain = " -> ".join((*resolving, dependency._name))
-            raise PlanRuntimeError(f"step functions depend on each other in a cycle ({chain}); "
-                                   "a step function can only take the result of one that "
-                                   "does not need it")
-        if dependency._result is not None:
-            return dependency._result[0]
-        if dependency._done is not None:  # running (or ran) elsewhere: wait for it
-            return await self._result_of(dependency, dependent._name)
-        if dependency._owner is None:
-            dependency._owner = StepFunctionCall(dependency, (), {})
-        return await self.run_step_function(dependency, (), {}, resolving)
-
-    async def _result_of(self, function: StepFunction, needed_by: str) -> Any:
-        await function._done.wait()
-        if function._result is None:
-            raise PlanRuntimeError(f"step function {function._name!r}, which {needed_by!r} "
-                                   "needs, did not produce a result")
-        return function._result[0]
-
-    async def _inject(self, function: StepFunction, fn: Any, args: tuple[Any, ...],
-                      kwargs: dict[str, Any],
-                      resolving: tuple[str, ...] = ()) -> dict[str, Any]:
-        try:
-            parameters = list(inspect.signature(fn).parameters.values())
-        except (TypeError, ValueError):
-            return {}
-        injected: dict[str, Any] = {}
-        positional = len(args)
-        for index, parameter in enumerate(parameters):
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                continue
-            if index < positional and parameter.kind != parameter.KEYWORD_ONLY:
-                continue
-            if parameter.name in kwargs:
-                continue
-            if parameter.name == "ctx":
-                injected["ctx"] = None  # filled with the context at each attempt
-                continue
-            dependency = self.step_functions.get(parameter.name)
-            if dependency is not None and dependency is not function:
-                injected[parameter.name] = await self._dependency(dependency, function,
-                                                                  resolving)
-            elif parameter.default is parameter.empty:
-                raise PlanRuntimeError(
-                    f"step function {function._name!r} needs {parameter.name!r}: pass it in "
-                    f"the call, or name the parameter after an earlier @step.do function "
-                    "(its result is passed), or `ctx` (the step context)")
-        return injected
+        """Run one call of a ``@step.do`` function (see ``_step_functions``)."""
+        return await run_step_function(self, function, args, kwargs, call=call)
 
     async def _run_sleep(self, call: StepCall, recorded: StepRecord | None) -> None:
         if recorded is None:
@@ -879,38 +776,10 @@ class Activation:
         return results
 
 
-class _WithContext:
-    """A step function's body as a step callback: takes the context iff it wants it."""
-
-    __slots__ = ("fn", "wants")
-
-    def __init__(self, fn: Any, wants: bool) -> None:
-        self.fn = fn
-        self.wants = wants
-
-    def __call__(self, *context: Any) -> Any:
-        return self.fn(*context)
-
-
 _MISSING = object()
 
 
 _MAX_MATCH_BYTES = 64 * 1024
-
-
-def _row_bytes(record: StepRecord) -> int:
-    """What a journal row stores for the quota: its JSON fields, in bytes.
-
-    Every activation measures its whole journal, so ASCII text (what ``json.dumps`` writes
-    by default) is counted by length, without encoding it again.
-    """
-    return sum(len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-               for text in (record.result, record.error, record.config, record.detail)
-               if isinstance(text, str))
-
-
-def _mib(size: int) -> str:
-    return f"{size / 2 ** 20:,.0f} MiB" if size >= 2 ** 20 else f"{size:,} bytes"
 
 
 def _updated(record: StepRecord, state: str, **fields: Any) -> StepRecord:
@@ -948,7 +817,7 @@ def _wants_context(fn: Any) -> bool:
 
     ``lambda w=w: ...`` (binding a loop variable) gets nothing; ``lambda ctx: ...`` gets it.
     """
-    if isinstance(fn, _WithContext):
+    if isinstance(fn, WithContext):
         return fn.wants
     code = getattr(fn, "__code__", None)
     if code is None:
