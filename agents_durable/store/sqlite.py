@@ -13,11 +13,10 @@ schedulers racing on the same rows. Clients (``worker=False``) share the file fr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,128 +58,12 @@ from agents_durable.store._records import (
     PlanVersionRecord,
     StepRecord,
 )
+from agents_durable.store._schema import check_existing, migrate, transaction
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 _Pending = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
-
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE plan_versions (
-        agent_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        hash TEXT NOT NULL,
-        source TEXT NOT NULL,
-        description TEXT NOT NULL,
-        outline TEXT NOT NULL,
-        policy TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        PRIMARY KEY (agent_id, name, version)
-    );
-    CREATE UNIQUE INDEX plan_versions_by_hash ON plan_versions (agent_id, name, hash);
-    CREATE INDEX plan_versions_hash ON plan_versions (hash);
-    CREATE TABLE instances (
-        pk INTEGER PRIMARY KEY,
-        agent_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        plan_name TEXT NOT NULL,
-        plan_version INTEGER NOT NULL,
-        plan_hash TEXT NOT NULL,
-        params TEXT NOT NULL,
-        status TEXT NOT NULL,
-        output TEXT,
-        error TEXT,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        wake_at REAL,
-        control TEXT,
-        restart_from INTEGER,
-        paused_at REAL,
-        crashes INTEGER NOT NULL DEFAULT 0,
-        UNIQUE (agent_id, id)
-    );
-    CREATE INDEX instances_due ON instances (wake_at) WHERE wake_at IS NOT NULL;
-    CREATE INDEX instances_by_agent ON instances (agent_id, pk);
-    CREATE TABLE steps (
-        instance_pk INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        name TEXT NOT NULL,
-        occurrence INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        result TEXT,
-        error TEXT,
-        config TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        started_at REAL,
-        ended_at REAL,
-        wake_at REAL,
-        detail TEXT,
-        PRIMARY KEY (instance_pk, seq)
-    ) WITHOUT ROWID;
-    CREATE TABLE events (
-        seq INTEGER PRIMARY KEY,
-        instance_pk INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        consumed_by INTEGER
-    );
-    CREATE INDEX events_by_instance ON events (instance_pk, seq);
-    CREATE TABLE logs (
-        seq INTEGER PRIMARY KEY,
-        instance_pk INTEGER NOT NULL,
-        at REAL NOT NULL,
-        line TEXT NOT NULL
-    );
-    CREATE INDEX logs_by_instance ON logs (instance_pk, seq);
-    """,
-    # Step identity by branch scope (see engine/_activation.py): rows written before this
-    # migration keep ``position`` NULL, which tells the engine to replay that instance
-    # under the identity scheme it was recorded with.
-    """
-    ALTER TABLE steps ADD COLUMN scope TEXT NOT NULL DEFAULT '';
-    ALTER TABLE steps ADD COLUMN position INTEGER;
-    """,
-    # The audit trail: every operator action, and the steps a restart took out of replay.
-    """
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        instance_pk INTEGER NOT NULL,
-        at REAL NOT NULL,
-        action TEXT NOT NULL,
-        detail TEXT NOT NULL
-    );
-    CREATE INDEX audit_by_instance ON audit (instance_pk, seq);
-    CREATE TABLE discarded_steps (
-        instance_pk INTEGER NOT NULL,
-        audit_seq INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        name TEXT NOT NULL,
-        occurrence INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        result TEXT,
-        error TEXT,
-        config TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        started_at REAL,
-        ended_at REAL,
-        wake_at REAL,
-        detail TEXT,
-        scope TEXT NOT NULL DEFAULT '',
-        position INTEGER,
-        PRIMARY KEY (instance_pk, audit_seq, seq)
-    ) WITHOUT ROWID;
-    """,
-    # fair claims: each agent's ready instances in due order (engine scheduler)
-    """
-    CREATE INDEX instances_ready ON instances (agent_id, wake_at, pk)
-        WHERE status IN ('queued', 'waiting') AND wake_at IS NOT NULL;
-    """,
-)
 
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
                      "output, error, created_at, updated_at, wake_at, control, paused_at, "
@@ -193,22 +76,6 @@ _PLAN_COLUMNS = ("agent_id, name, version, hash, source, description, outline, p
 
 def _instance(row: Any) -> InstanceRecord:
     return decode_instance(row)  # never raises: a damaged row reads as a corrupt record
-
-
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        # A failed COMMIT (disk full) leaves the transaction open, and SQLite may already
-        # have rolled back by itself: roll back only what is still open, and never let a
-        # failing ROLLBACK hide the error that caused it.
-        if conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-        raise
 
 
 #: What the database (or the file system under it) raises when it cannot do its job right
@@ -263,9 +130,9 @@ class SQLiteStore:
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             if existed:
-                await self._call(_check_existing, self.path)
+                await self._call(check_existing, self.path)
             await self._call(_configure, self.path != ":memory:", self.busy_timeout)
-            await self._call(_migrate, self.path)
+            await self._call(migrate, self.path)
         except BaseException:
             await self.close()
             raise
@@ -521,48 +388,10 @@ def _configure(conn: sqlite3.Connection, wal: bool, busy_timeout: float) -> None
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _check_existing(conn: sqlite3.Connection, path: str) -> None:
-    """Refuse a file that exists but is no agents_durable database, before touching it.
-
-    An empty file (0 bytes, or SQLite with no tables) where a database is expected is
-    usually a truncated one: initialising it would silently start over with no instances.
-    """
-    try:
-        (tables,) = _one(conn, "SELECT count(*) FROM sqlite_master")
-        (version,) = _one(conn, "PRAGMA user_version")
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_NOTADB,
-                                                          sqlite3.SQLITE_CORRUPT):
-            raise
-        raise StoreError(f"{path!r} is not a readable SQLite database ({exc}): the file is "
-                         "damaged or is something else. Restore it from a backup, or open "
-                         "another path") from None
-    if version == 0 and tables == 0:
-        raise StoreError(f"{path!r} exists but holds no agents_durable schema (it is empty): "
-                         "refusing to initialise it, because an empty file where a database "
-                         "should be is usually a truncated one. Restore it from a backup, or "
-                         "delete the file to start a new database")
-    if version == 0:
-        raise StoreError(f"{path!r} is a SQLite database of something else (it has tables but "
-                         "no agents_durable schema version); open another path")
-
-
-def _migrate(conn: sqlite3.Connection, path: str) -> None:
-    current = int(_one(conn, "PRAGMA user_version")[0])
-    if current > len(MIGRATIONS):
-        raise StoreError(f"{path!r} has schema version {current}, newer than this "
-                         f"agents_durable understands ({len(MIGRATIONS)}); upgrade it")
-    for version in range(current, len(MIGRATIONS)):
-        with _transaction(conn):
-            for statement in _statements(MIGRATIONS[version]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-
-
 def _put_plan_version(conn: sqlite3.Connection, agent_id: str, name: str, hash: str,
                       source: str, description: str, outline: str, policy: str,
                       now: float) -> tuple[PlanVersionRecord, bool]:
-    with _transaction(conn):
+    with transaction(conn):
         row = _one(conn, f"SELECT {_PLAN_COLUMNS} FROM plan_versions "
                          "WHERE agent_id = ? AND name = ? AND hash = ?", (agent_id, name, hash))
         if row is not None:
@@ -579,7 +408,7 @@ def _put_plan_version(conn: sqlite3.Connection, agent_id: str, name: str, hash: 
 
 
 def _create_instances(conn: sqlite3.Connection, instances: list[NewInstance]) -> None:
-    with _transaction(conn):
+    with transaction(conn):
         for new in instances:
             if _one(conn, "SELECT 1 FROM instances WHERE agent_id = ? AND id = ?",
                     (new.agent_id, new.id)) is not None:
@@ -616,7 +445,7 @@ def _audit(conn: sqlite3.Connection, pk: int) -> tuple[list[AuditRecord],
 
 
 def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tuple[int, int]:
-    with _transaction(conn):
+    with transaction(conn):
         # ``crashes`` is 0 for an instance that was in flight as a bystander (it becomes a
         # suspect: 1), and a suspect on probation added 1 itself when it started host code
         # (``mark_probing``); a suspect caught before that is not charged again
@@ -647,7 +476,7 @@ def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tup
 
 
 def _mark_probing(conn: sqlite3.Connection, pk: int) -> None:
-    with _transaction(conn):
+    with transaction(conn):
         conn.execute("UPDATE instances SET crashes = crashes + 1 WHERE pk = ? AND crashes > 0",
                      (pk,))
 
@@ -687,7 +516,7 @@ def _claim_due(conn: sqlite3.Connection, now: float, limit: int, per_agent: int 
     instances is claimed without rescanning it.
     """
     skip = json.dumps(exclude)
-    with _transaction(conn):
+    with transaction(conn):
         candidates: list[tuple[int, float, int, int]] = []
         for (agent,) in conn.execute(_READY_AGENTS).fetchall():
             busy = running.get(agent, 0)
@@ -721,7 +550,7 @@ def _run_batch(conn: sqlite3.Connection,
                ) -> list[tuple[bool, Any]]:
     """One transaction for many writers; each operation under its own savepoint."""
     outcomes: list[tuple[bool, Any]] = []
-    with _transaction(conn):
+    with transaction(conn):
         for fn, args in operations:
             conn.execute("SAVEPOINT operation")
             try:
@@ -845,7 +674,7 @@ def _locked_instance(conn: sqlite3.Connection, agent_id: str, id: str) -> Instan
 
 def _add_event(conn: sqlite3.Connection, agent_id: str, id: str, type: str, payload: str,
                now: float) -> InstanceRecord:
-    with _transaction(conn):
+    with transaction(conn):
         record = _locked_instance(conn, agent_id, id)
         if record.status in TERMINAL_STATUSES:
             raise InstanceNotActive(id, record.status, "send an event to")
@@ -859,7 +688,7 @@ def _add_event(conn: sqlite3.Connection, agent_id: str, id: str, type: str, payl
 
 def _control(conn: sqlite3.Connection, agent_id: str, id: str, op: str, now: float,
              from_seq: int | None) -> InstanceRecord:
-    with _transaction(conn):
+    with transaction(conn):
         record = _locked_instance(conn, agent_id, id)
         status = record.status
         if op != "restart" and status in TERMINAL_STATUSES:
@@ -928,10 +757,6 @@ def _restart(conn: sqlite3.Connection, pk: int, from_seq: int | None, now: float
         "UPDATE instances SET status = 'queued', wake_at = ?, output = NULL, error = NULL, "
         "control = NULL, restart_from = NULL, paused_at = NULL, crashes = 0, "
         "updated_at = ? WHERE pk = ?", (now, now, pk))
-
-
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def store_for(target: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> SQLiteStore:

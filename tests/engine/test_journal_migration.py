@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import agents_durable as ad
-from agents_durable.store.sqlite import MIGRATIONS
+from agents_durable.store._schema import MIGRATIONS
 from agents_durable.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
