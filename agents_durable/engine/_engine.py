@@ -106,6 +106,8 @@ class Engine:
         self.poll_interval = poll_interval
         self.quarantine_after = quarantine_after
         self.grace_period = grace_period
+        self._draining = False
+        self._claim_done: anyio.Event | None = None  # set while a claim is in flight
         self.stall_after = stall_after
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
         self.tools.listener = self._tools_changed
@@ -279,8 +281,14 @@ class Engine:
     async def _drain(self) -> None:
         """Stop claiming; let running step callbacks finish (up to ``grace_period``) and
         commit them; then cancel what is left. Every instance is handed back either way."""
+        self._draining = True
         if self._scheduler_scope is not None:
             self._scheduler_scope.cancel()
+        # a claim in flight finishes (shielded) and starts its activations: wait for it
+        claim_done = self._claim_done
+        if claim_done is not None:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self.grace_period):
+                await claim_done.wait()
         started = {pk: slot for pk, slot in self._slots.items()}
         for slot in started.values():
             slot.draining = True
@@ -488,13 +496,32 @@ class Engine:
             self._controls_polled = time.monotonic()
             for pk, op in await self.store.pending_controls(list(self._slots)):
                 self.request_control(pk, op)
-        group = self._group
-        assert group is not None
         busy = [slot for slot in self._slots.values() if not self._stalled(slot)]
         free = self.concurrency - len(busy)
         if free <= 0:
             return None
         suspects = sum(1 for slot in self._slots.values() if slot.suspect)
+        # Shielded from the claim to the start of its activations: a shutdown landing in
+        # between would leave claimed instances `running` with nothing to run them (the
+        # claim commits in the store's thread whatever happens to this task). A draining
+        # engine's activations suspend at their first step boundary.
+        self._claim_done = claim_done = anyio.Event()
+        with anyio.CancelScope(shield=True):
+            try:
+                claimed = await self._claim(free, suspects)
+            finally:
+                self._claim_done = None
+                claim_done.set()
+        if claimed:
+            return _CLAIMED
+        # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
+        # tools are missing) waits for the notification that changes that, not a timer
+        return await self.store.next_due(after=self.clock.now())
+
+    async def _claim(self, free: int, suspects: int) -> list[InstanceRecord]:
+        """Claim up to ``free`` instances and start their activations."""
+        group = self._group
+        assert group is not None
         claimed = await self.store.claim_due(
             self.clock.now(), free, per_agent=self.per_agent_concurrency,
             running=dict(self._agent_running), exclude=self._unrunnable,
@@ -502,7 +529,7 @@ class Engine:
         self._store_recovered()
         slots = []
         for record in claimed:  # in place before any await: control requests find them
-            slot = _Slot(record, suspect=record.crashes > 0)
+            slot = _Slot(record, suspect=record.crashes > 0, draining=self._draining)
             self._slots[record.pk] = slot
             self._agent_running[record.agent_id] += 1
             slots.append(slot)
@@ -513,12 +540,9 @@ class Engine:
             except Exception:  # a bad row: each activation loads (and fails) alone
                 logger.exception("loading %d journals at once failed", len(claimed))
         for slot in slots:
+            slot.draining = slot.draining or self._draining
             group.start_soon(self._activate, slot, journals.get(slot.record.pk))
-        if claimed:
-            return _CLAIMED
-        # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
-        # tools are missing) waits for the notification that changes that, not a timer
-        return await self.store.next_due(after=self.clock.now())
+        return claimed
 
     async def _flush_unfinished(self) -> None:
         """Write the ends that failed to write before; raise if the store still fails."""

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 import agents_durable as ad
@@ -212,3 +213,56 @@ async def test_a_full_disk_hands_instances_back_until_space_returns(
             done.append(await late.wait(timeout=30))
     assert [(s.status, s.output) for s in done] == [("complete", [50_000] * 4)] * 7
     assert any("works again" in r.getMessage() for r in caplog.records)
+
+
+WAIT = '''
+async def run(event, step):
+    return await step.wait_for_event("go", type="go", timeout="1 day")
+'''
+
+
+class PausingStore:
+    """A real ``SQLiteStore`` that holds the first call of ``method`` once the store has
+    done it, until the engine is shut down (the shutdown lands mid-claim)."""
+
+    def __init__(self, path: Path, method: str) -> None:
+        self.inner = SQLiteStore(path)
+        self.method = method
+        self.reached = anyio.Event()
+        self.held = False
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.inner, name)
+        if name != self.method:
+            return value
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            result = await value(*args, **kwargs)
+            if not self.held and result:
+                self.held = True
+                self.reached.set()
+                await anyio.sleep(0.2)  # shutdown arrives while the result is in flight
+            return result
+
+        return call
+
+
+@pytest.mark.parametrize("method", ["claim_due", "load_journals"])
+async def test_shutdown_during_a_claim_hands_every_claimed_instance_back(
+        tmp_path: Path, method: str) -> None:
+    path = tmp_path / "claim.db"
+    async with ad.Engine.open(path, worker=False) as client:
+        agent = client.agent("agent-a")
+        await agent.register_plan("wait", WAIT)
+        await agent.create_batch([{"plan": "wait", "id": f"w{n}"} for n in range(3)])
+    store = PausingStore(path, method)
+    async with ad.Engine(store, grace_period=0.5, poll_interval=0.05) as engine:
+        await store.reached.wait()
+    assert store.held
+    # nothing is left `running` with no engine to run it: the claim was handed back (or
+    # the activations ran to their wait) before the engine closed
+    async with ad.Engine.open(path, worker=False) as client:
+        agent = client.agent("agent-a")
+        statuses = {(await (await agent.get(f"w{n}")).status()).status for n in range(3)}
+    assert statuses <= {"queued", "waiting"}, statuses
+    assert engine.shutdown_report["unrecorded"] == []
