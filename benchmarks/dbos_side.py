@@ -128,7 +128,8 @@ def _launch(path: Path) -> None:
 
 
 def _reader(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
+                           check_same_thread=False)
 
 
 def _finished_sql(prefix: str) -> str:

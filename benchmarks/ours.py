@@ -180,8 +180,8 @@ async def w3(cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
         await _create(agent, "nap", "w3-", [{"due": due}] * n)
         sleeping_sql = "SELECT COUNT(*) FROM instances WHERE status = 'waiting'"
         deadline = due - 0.2
-        while time.time() < deadline:
-            (sleeping,) = reader.execute(sleeping_sql).fetchone()
+        while time.time() < deadline:  # in a thread, like wait_for_count (measure.py)
+            (sleeping,) = await asyncio.to_thread(lambda: reader.execute(sleeping_sql).fetchone())
             if sleeping >= n:
                 break
             await asyncio.sleep(0.01)
