@@ -32,7 +32,7 @@ from agents_durable.mcp._server import build_server
 __all__ = ["AgentResolver", "McpHttpApp", "mcp_http_app"]
 
 #: ``token -> agent id`` (or ``None`` for a token that is not valid); may be async.
-AgentResolver = Callable[[str], "str | None | Awaitable[str | None]"]
+AgentResolver = Callable[[str], "str | Awaitable[str | None] | None"]
 
 #: The ASGI scope key under which the app passes the request's agent to the MCP handlers.
 _AGENT = "agents_durable.agent_id"

@@ -47,7 +47,8 @@ def _output_schema(name: str) -> dict[str, Any]:
         create_model(model.__name__, __base__=model, __doc__=model.__doc__,
                      truncated=(str | None, Field(default=None, description=_TRUNCATED)))
         for model in (_success_model(name), ToolFailure))
-    schema = TypeAdapter(success | failure).json_schema(mode="serialization")
+    either: Any = success | failure
+    schema = TypeAdapter(either).json_schema(mode="serialization")
     return {"type": "object", **schema}
 
 

@@ -107,3 +107,17 @@ async def test_unknown_prompt_and_missing_plan_resource(engine: ad.Engine) -> No
             await client.read_resource("agents-durable://plans/a%2Fb/outline")
         prompt = await client.get_prompt("instructions")
     assert "async def run(event, step)" in prompt.messages[0].content.text  # type: ignore[union-attr]
+
+
+def test_readme_mcp_configuration_is_a_valid_command_line() -> None:
+    from agents_durable.cli import _parser
+    from tests.mcp.support import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## An MCP server"):]
+    config = json.loads(section[section.index("```json\n") + 8:section.index("```\n", 1)])
+    server = config["mcpServers"]["agents-durable"]
+    assert server["command"].endswith("/bin/agents-durable")
+    args = _parser().parse_args(server["args"])
+    assert (args.command, args.agent, args.worker) == ("mcp", "support-bot", True)
+    assert args.tools.endswith(".py:register_gallery_tools")
