@@ -140,7 +140,10 @@ def mcp_http_app(engine: Engine, resolve_agent: AgentResolver, *,
 
     ``resolve_agent(token)`` returns the agent id a bearer token acts for, or ``None``
     (the request is refused with 401); it may be async. ``tools`` are the host tools granted
-    to every agent, or a function ``agent_id -> tools``. The engine must stay open while the
-    app serves. Mount it where clients should connect, e.g. at ``/mcp``.
+    to every agent, or a function ``agent_id -> tools``; the first request of an agent
+    grants them as ``engine.agent(agent_id, tools=...)`` does, which replaces that agent's
+    grants in the engine, so pass the same grants the host gives the agent elsewhere. The
+    engine must stay open while the app serves. Mount it where clients should connect,
+    e.g. at ``/mcp``.
     """
     return McpHttpApp(engine, resolve_agent, tools, max_result_chars, transport_security)

@@ -50,7 +50,7 @@ async def test_scenario_through_the_agents_sdk_mcp_client(tmp_path: Path) -> Non
                               name="agents-durable",
                               client_session_timeout_seconds=30) as server:
         prompt = await server.get_prompt("instructions")
-        instructions = prompt.messages[0].content.text  # type: ignore[union-attr]
+        instructions = prompt.messages[0].content.text
         model = McpScriptedModel(scenario.ScriptedAuthor())
         agent = Agent(name="planner", instructions=instructions, model=model,
                       mcp_servers=[server])

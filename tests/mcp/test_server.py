@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from mcp import Client, MCPError
 
@@ -90,7 +90,7 @@ async def test_a_short_result_is_not_touched(engine: ad.Engine) -> None:
 
 
 def test_cap_result_keeps_the_end_of_journals_and_the_start_of_listings() -> None:
-    data = {"steps": [{"n": n, "result": "r" * 50} for n in range(200)],
+    data: dict[str, Any] = {"steps": [{"n": n, "result": "r" * 50} for n in range(200)],
             "instances": [{"n": n} for n in range(200)]}
     capped, note = cap_result(data, 2_000)
     assert len(json.dumps(capped)) <= 2_000
