@@ -94,7 +94,8 @@ class McpHttpApp:
         if scope["type"] == "lifespan":
             await self._serve_lifespan(receive, send)
             return
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # a websocket: MCP does not use them
+            await send({"type": "websocket.close", "code": 1003})
             return
         if not self._running:
             await _answer(send, 503, "unavailable", "the MCP app is not started: run it with "

@@ -94,3 +94,15 @@ async def test_tokens_decide_the_agent_over_http(engine: ad.Engine) -> None:
                 assert response.status_code == 401, auth
                 assert response.headers["www-authenticate"].startswith("Bearer")
                 assert response.json()["error"] == "unauthorized"
+
+
+async def test_a_mounted_app_whose_lifespan_was_not_entered_says_so(engine: ad.Engine) -> None:
+    app = mcp_http_app(engine, TOKENS.get)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app),
+                                  base_url="http://test") as http:
+        response = await http.post("/mcp", json={}, headers={"Authorization": "Bearer token-a"})
+        assert response.status_code == 503
+        assert "lifespan()" in response.json()["message"]
+        async with app.lifespan():
+            response = await http.post("/mcp", json={})
+            assert response.status_code == 401
