@@ -7,6 +7,7 @@
     agents-durable event ID TYPE [--payload JSON]
     agents-durable pause ID | resume ID | terminate ID | restart ID [--from-step NAME[:N]]
     agents-durable worker [--tools SPEC]              run instances until SIGINT/SIGTERM
+    agents-durable mcp [--tools SPEC] [--worker]      serve the agent's toolkit over MCP (stdio)
     agents-durable demo                               a plan end to end, on a fake clock
 
 Common options (accepted after any command):
@@ -25,7 +26,8 @@ Common options (accepted after any command):
     Print the result as one JSON document instead of text.
 
 Every command but ``worker`` and ``demo`` opens the engine as a client
-(``worker=False``), so it works while a ``worker`` process runs on the same database.
+(``worker=False``), so it works while a ``worker`` process runs on the same database;
+``mcp --worker`` also runs instances itself (only one worker per SQLite file).
 
 ``--params``/``--payload`` take inline JSON, ``@path`` (a file) or ``-`` (standard input).
 
@@ -351,6 +353,33 @@ async def _worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _mcp(args: argparse.Namespace) -> int:
+    """Serve ``--agent``'s toolkit over MCP on stdin/stdout until the client closes it."""
+    import agents_durable as ad
+
+    try:
+        from agents_durable.agents import PlanToolkit
+        from agents_durable.mcp import serve_stdio
+    except ImportError as exc:
+        raise CommandFailed(str(exc), EXIT_USAGE) from None
+    if args.max_result_chars < 1000:
+        raise CommandFailed("--max-result-chars must be at least 1000", EXIT_USAGE)
+    engine = ad.Engine.open(args.db, worker=args.worker)
+    tools = _register_tools(engine, args.tools)  # before opening: a bad --tools fails first
+    async with engine, anyio.create_task_group() as group:
+        toolkit = PlanToolkit(engine, args.agent, tools=tools)
+
+        async def stop_on_signal() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    group.cancel_scope.cancel()
+
+        group.start_soon(stop_on_signal)
+        await serve_stdio(toolkit, max_result_chars=args.max_result_chars)
+        group.cancel_scope.cancel()
+    return EXIT_OK
+
+
 # -- demo -----------------------------------------------------------------------------------
 
 def _get_order(order_id: int) -> dict[str, Any]:
@@ -492,6 +521,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds running steps get to finish on shutdown (default 30)")
     worker.add_argument("--poll", type=float, default=1.0,
                         help="seconds between polls for work from other processes")
+    mcp = add("mcp", "serve the agent's plan toolkit to an MCP client over stdin/stdout",
+              tools)
+    mcp.add_argument("--worker", action="store_true",
+                     help="also run instances in this process (one worker per database)")
+    mcp.add_argument("--max-result-chars", type=int, default=20_000, metavar="N",
+                     help="cut tool results and resources to about N characters of JSON, "
+                          "saying what was cut (default 20000)")
     demo = commands.add_parser("demo", help="run a plan end to end on a fake clock",
                                parents=[tools])
     demo.add_argument("--db", dest="db_demo", help="database file (default: a temporary one)")
@@ -523,6 +559,8 @@ def _run(args: argparse.Namespace) -> int:
         return anyio.run(_worker, args)
     if args.command == "demo":
         return anyio.run(_demo, args)
+    if args.command == "mcp":
+        return anyio.run(_mcp, args)
     return anyio.run(_client, args)
 
 

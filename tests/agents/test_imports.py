@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-FRAMEWORK_MODULES = ("pydantic_ai", "agents", "langchain_core", "openai")
+FRAMEWORK_MODULES = ("pydantic_ai", "agents", "langchain_core", "openai", "mcp")
 
 
 def test_importing_the_package_imports_no_framework() -> None:
@@ -24,6 +24,7 @@ def test_importing_the_package_imports_no_framework() -> None:
     ("agents_durable.agents.pydantic_ai", "pydantic_ai", "pydantic-ai"),
     ("agents_durable.agents.openai_agents", "agents", "openai-agents"),
     ("agents_durable.agents.langchain", "langchain_core", "langchain"),
+    ("agents_durable.mcp", "mcp", "mcp"),
 ])
 def test_missing_framework_names_the_extra(monkeypatch: pytest.MonkeyPatch, adapter: str,
                                            framework: str, extra: str) -> None:
