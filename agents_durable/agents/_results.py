@@ -106,7 +106,7 @@ class StepView(_Result):
     name: str
     kind: str
     occurrence: int
-    state: Literal["done", "failed", "waiting", "retrying"]
+    state: Literal["done", "failed", "waiting", "retrying", "corrupt"]
     attempts: int
     wake_at: dt.datetime | None = None
 
@@ -145,7 +145,7 @@ class JournalStep(_Result):
     name: str
     kind: str
     occurrence: int
-    state: Literal["done", "failed", "waiting", "retrying"]
+    state: Literal["done", "failed", "waiting", "retrying", "corrupt"]
     attempts: list[AttemptView]
     started: dt.datetime | None = None
     ended: dt.datetime | None = None

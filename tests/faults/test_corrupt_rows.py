@@ -17,6 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from agents_durable.agents import PlanToolkit
 from agents_durable.plans._compile import _CACHE
 from agents_durable.testing import FakeClock
 from tests.faults.corruption import (
@@ -75,6 +76,10 @@ async def test_one_corrupt_row_stays_in_its_instance(fresh: Fresh, what: Damage)
         assert what.column_name in shown, shown  # reported by table and column
         history.model_dump_json()  # the JSON the CLI prints
         history._repr_html_()  # the notebook view
+        toolkit = PlanToolkit(engine, AGENT, tools=["ledger.add"])
+        for tool in (toolkit.plan_status, toolkit.plan_history):  # what an agent sees
+            seen = await tool(VICTIM)
+            assert seen.ok, (tool, seen)
 
         for instance_id in HEALTHY:
             await (await agent.get(instance_id)).send_event("reply", {"ok": instance_id})
