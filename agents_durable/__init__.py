@@ -7,6 +7,7 @@ by content hash, and one shared engine runs every agent's instances durably on S
 
 from __future__ import annotations
 
+from agents_durable import display as display  # registers the models' views
 from agents_durable import testing
 from agents_durable.engine import (
     AgentScope,

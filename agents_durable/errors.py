@@ -43,10 +43,17 @@ because a plan may not write ``except BaseException`` or a bare ``except:``) liv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from agents_durable.plans import Diagnostic
+
+class _Finding(Protocol):
+    """What ``PlanRejected`` needs of a diagnostic (``agents_durable.plans.Diagnostic``,
+    which sits above this module: the error tree imports nothing of the package)."""
+
+    @property
+    def severity(self) -> str: ...
+
+    def format(self) -> str: ...
 
 __all__ = [
     "AgentsDurableError",
@@ -90,7 +97,7 @@ class PlanError(AgentsDurableError):
 class PlanRejected(PlanError):
     """A plan failed validation or compilation. ``diagnostics`` says where and how to fix it."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Sequence[_Finding]) -> None:
         self.diagnostics = list(diagnostics)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         head = "; ".join(d.format() for d in errors[:3])
