@@ -20,7 +20,7 @@ The tree is split by who can act on the error::
     │   ├── InvalidInstanceId             an id outside ^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$
     │   ├── InstanceNotFound              unknown id, or another agent's id (indistinguishable)
     │   ├── InstanceExists                the id is already taken for this agent
-    │   ├── InstanceNotActive             the instance finished; it cannot take this operation
+    │   ├── InstanceNotActive             the instance finished (or, to delete, has not yet)
     │   ├── ToolNotFound                  a grant or call names a tool nobody registered
     │   └── EngineClosed                  the engine was used after it closed
     └── StoreError                        infrastructure: the database
@@ -171,7 +171,8 @@ class InstanceExists(UsageError):
 
 
 class InstanceNotActive(UsageError):
-    """The instance is finished (complete, errored or terminated) and cannot take this call."""
+    """The instance is finished (complete, errored or terminated) and cannot take this call,
+    or, for ``delete``, it has not finished yet."""
 
     def __init__(self, instance_id: str, status: str, operation: str) -> None:
         self.instance_id = instance_id

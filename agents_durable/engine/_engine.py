@@ -48,6 +48,7 @@ from agents_durable.engine._activation import Activation, error_json
 from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
+from agents_durable.engine._observe import Observer, observed, observing
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
 from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
 from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
@@ -107,6 +108,8 @@ class Engine:
         self.quarantine_after = quarantine_after
         self.grace_period = grace_period
         self.stall_after = stall_after
+        #: Told about work as it runs (metrics, traces); see ``_observe``.
+        self.observer: Observer = Observer()
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
         self.tools.listener = self._tools_changed
         self.loop_monitor = LoopMonitor(loop_block_warning)
@@ -420,6 +423,7 @@ class Engine:
         Only a worker logs: it retries by itself. A client's caller gets the error raised
         (the CLI prints it as its one error line), so a log line would say it twice.
         """
+        observed(self.observer, "store_failed", error)
         if not self.worker or not self._open:  # opening: the caller gets the error
             return
         cause = error.__cause__ if error.__cause__ is not None else error
@@ -501,7 +505,10 @@ class Engine:
             suspects=0 if suspects else 1)
         self._store_recovered()
         slots = []
+        now = self.clock.now()
         for record in claimed:  # in place before any await: control requests find them
+            observed(self.observer, "claimed", record.agent_id,
+                     max(0.0, now - (record.wake_at if record.wake_at is not None else now)))
             slot = _Slot(record, suspect=record.crashes > 0)
             self._slots[record.pk] = slot
             self._agent_running[record.agent_id] += 1
@@ -570,7 +577,8 @@ class Engine:
         failed = False
         self._guard.failed.discard(record.pk)
         try:
-            with slot.scope:
+            with slot.scope, observing(self.observer, "activation", record.agent_id,
+                                       record.id, record.plan_name):
                 try:
                     plan = await self.load_plan(record.plan_hash)
                     missing = self._needs(record, plan)
@@ -592,7 +600,10 @@ class Engine:
                 except Exception as error:
                     if is_store_failure(error):
                         failed = True
+                        observed(self.observer, "activation_failed", record.agent_id, "store")
                     else:  # an engine bug must not take other instances down
+                        observed(self.observer, "activation_failed", record.agent_id,
+                                 "engine")
                         logger.exception("activation of %s failed", _name(record))
                         finish = Finish("errored", error=json.dumps({
                             "name": "EngineError",
