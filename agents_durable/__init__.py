@@ -19,6 +19,7 @@ from agents_durable.engine import (
     InstanceStatus,
     Limits,
     PlanVersion,
+    RetentionPolicy,
     StepEntry,
 )
 from agents_durable.errors import (
@@ -94,6 +95,7 @@ __all__ = [
     "PlanRuntimeError",
     "PlanVersion",
     "QuarantinedError",
+    "RetentionPolicy",
     "RunError",
     "StepEntry",
     "StepFailed",

@@ -49,6 +49,7 @@ from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
 from agents_durable.engine._observe import Observer, observed, observing
+from agents_durable.engine._retention import RetentionPolicy, apply_retention, retention_loop
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
 from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
 from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
@@ -86,7 +87,8 @@ class Engine:
                  policy: PlanPolicy | None = None, poll_interval: float = 1.0,
                  quarantine_after: int = 2, per_agent_concurrency: int | None = None,
                  tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-                 stall_after: float = 1.0, loop_block_warning: float = 0.5) -> None:
+                 stall_after: float = 1.0, loop_block_warning: float = 0.5,
+                 retention: RetentionPolicy | None = None) -> None:
         if concurrency < 1:
             raise UsageError("concurrency must be at least 1")
         if per_agent_concurrency is not None and per_agent_concurrency < 1:
@@ -108,6 +110,8 @@ class Engine:
         self.quarantine_after = quarantine_after
         self.grace_period = grace_period
         self.stall_after = stall_after
+        #: Applied by a worker in the background (see ``_retention``); None keeps all.
+        self.retention = retention
         #: Told about work as it runs (metrics, traces); see ``_observe``.
         self.observer: Observer = Observer()
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
@@ -153,7 +157,8 @@ class Engine:
              limits: Limits | None = None, policy: PlanPolicy | None = None,
              poll_interval: float = 1.0, per_agent_concurrency: int | None = None,
              tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-             busy_timeout: float = 10.0, stall_after: float = 1.0) -> Engine:
+             busy_timeout: float = 10.0, stall_after: float = 1.0,
+             retention: RetentionPolicy | None = None) -> Engine:
         """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
 
         ``worker=False`` opens a client that registers, creates and signals instances but
@@ -162,7 +167,8 @@ class Engine:
         same) those of one agent, ``tool_threads_per_agent`` the sync tool calls of one
         agent at once. ``grace_period`` (real seconds) is how long shutdown lets running
         steps finish before it cancels them. ``busy_timeout`` is how long a write waits
-        for another connection's lock before it is retried later.
+        for another connection's lock before it is retried later. ``retention`` deletes
+        finished instances once they are old enough (a worker applies it).
         """
         text = str(target)
         if text.startswith(("postgres://", "postgresql://")):
@@ -172,7 +178,7 @@ class Engine:
                    concurrency=concurrency, limits=limits, policy=policy,
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
-                   stall_after=stall_after)
+                   stall_after=stall_after, retention=retention)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -192,6 +198,8 @@ class Engine:
                 stack.callback(self._stop)
                 self._group.start_soon(self._schedule)
                 self._group.start_soon(self.loop_monitor.run)
+                if self.retention is not None:
+                    self._group.start_soon(retention_loop, self, self.retention)
             attach = getattr(self.clock, "attach", None)
             if attach is not None:
                 attach(self)
@@ -349,6 +357,16 @@ class Engine:
             self._tools_changed()
         return AgentScope(self, agent_id, grants, policy or self._policies.get(agent_id)
                           or self.policy)
+
+    def scope(self, agent_id: str) -> Any:
+        """The API of one agent with the grants and policy it already has: for surfaces
+        (the HTTP server) that act for an agent without owning its tool grants."""
+        from agents_durable.engine._agent import AgentScope
+
+        if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 200:
+            raise UsageError("agent_id must be a non-empty string of at most 200 characters")
+        return AgentScope(self, agent_id, self._grants.get(agent_id, frozenset()),
+                          self._policies.get(agent_id) or self.policy)
 
     def _tools_changed(self) -> None:
         """A tool was registered or an agent granted: plans skipped so far may run now."""
@@ -660,6 +678,16 @@ class Engine:
             self._slots_changed = anyio.Event()
             self.changed(record.agent_id, record.id)
             self.notify()
+
+    async def apply_retention(self, policy: RetentionPolicy | None = None) -> int:
+        """Delete the finished instances ``policy`` (default: the engine's) no longer
+        keeps, in small batches; return how many were deleted."""
+        self.check_open()
+        chosen = policy or self.retention
+        if chosen is None:
+            raise UsageError("no retention policy: pass one, or open the engine with "
+                             "retention=RetentionPolicy(...)")
+        return await apply_retention(self, chosen)
 
     async def agent_usage(self, agent_id: str) -> int:
         """Bytes ``agent_id``'s instances store (cached briefly; see ``Limits``)."""
