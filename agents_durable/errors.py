@@ -98,7 +98,9 @@ class PlanRejected(PlanError):
     """A plan failed validation or compilation. ``diagnostics`` says where and how to fix it."""
 
     def __init__(self, diagnostics: Sequence[_Finding]) -> None:
-        self.diagnostics = list(diagnostics)
+        #: The ``agents_durable.plans.Diagnostic`` findings (typed loosely: this module
+        #: sits below ``plans`` and does not name it).
+        self.diagnostics: list[Any] = list(diagnostics)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         head = "; ".join(d.format() for d in errors[:3])
         more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""

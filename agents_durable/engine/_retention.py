@@ -42,7 +42,7 @@ class RetentionPolicy(BaseModel):
     @field_validator("finished", "errored", mode="before")
     @classmethod
     def _duration(cls, value: object) -> float | None:
-        return None if value is None else parse_duration(value)  # type: ignore[arg-type]
+        return None if value is None else parse_duration(value)
 
     def cutoffs(self, now: float) -> dict[str, float]:
         """Status -> the update time before which an instance of that status goes."""

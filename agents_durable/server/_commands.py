@@ -52,20 +52,22 @@ async def serve(args: argparse.Namespace) -> int:
         config = uvicorn.Config(app, log_config=None, access_log=args.verbose,
                                 lifespan="off")
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        async with anyio.create_task_group() as group:
-            async def stop_on_signal() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        # our receiver is in place before the first line says we serve: a SIGTERM at any
+        # moment from then on stops the server and closes the engine cleanly
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with anyio.create_task_group() as group:
+                async def stop_on_signal() -> None:
                     async for _ in signals:
                         server.should_exit = True
                         return
 
-            group.start_soon(stop_on_signal)
-            mode = "with a worker" if args.worker else "as a client (run a worker too)"
-            print(f"serving {args.db} {mode} on http://{args.host}:{port} "
-                  f"(dashboard http://{args.host}:{port}/ui/); stop with Ctrl-C", flush=True)
-            await server.serve(sockets=[sock])
-            group.cancel_scope.cancel()
+                group.start_soon(stop_on_signal)
+                mode = "with a worker" if args.worker else "as a client (run a worker too)"
+                print(f"serving {args.db} {mode} on http://{args.host}:{port} "
+                      f"(dashboard http://{args.host}:{port}/ui/); stop with Ctrl-C",
+                      flush=True)
+                await server.serve(sockets=[sock])
+                group.cancel_scope.cancel()
     print("server stopped", flush=True)
     return 0
 

@@ -73,7 +73,7 @@ def translate(error: BaseException) -> ApiError | None:
         return error
     if isinstance(error, PlanRejected):
         return ApiError("plan_rejected", str(error), diagnostics=[
-            d.model_dump() for d in error.diagnostics])  # type: ignore[attr-defined]
+            d.model_dump() for d in error.diagnostics])
     table: list[tuple[type[BaseException], str]] = [
         (InstanceNotFound, "instance_not_found"), (InvalidInstanceId, "invalid_request"),
         (PlanNotFound, "plan_not_found"), (InstanceExists, "instance_exists"),
