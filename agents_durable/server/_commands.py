@@ -41,9 +41,15 @@ async def serve(args: argparse.Namespace) -> int:
         tools = _register_tools(engine, args.tools)
         for agent in args.grant_agents or []:
             engine.agent(agent, tools=tools)
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    # bound here so that --port 0 can report the port it got; IPPROTO_TCP (not 0) so that
+    # asyncio sets TCP_NODELAY on accepted connections, and set on the listener too:
+    # without it every response waits out the peer's delayed ACK (~40 ms)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET,
+                         socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((args.host, args.port))
+    sock.listen(2048)  # connections from the moment we announce the port wait in the backlog
     port = sock.getsockname()[1]
     async with engine:
         app = create_app(engine, tracing=args.otel, rate_limit=args.rate_limit,

@@ -15,6 +15,10 @@ from tests.server.plans import APPROVAL, INVALID, QUICK
 
 A = "/v1/agents/alice"
 
+# one server (and one browser) per module: under ``pytest -n 4 --dist loadgroup`` the
+# module's tests stay on one worker instead of each worker starting its own
+pytestmark = pytest.mark.xdist_group("server-api")
+
 
 def _wait_status(client: httpx.Client, path: str, wanted: set[str], timeout: float = 20
                  ) -> dict:
@@ -301,7 +305,7 @@ def test_metrics_parse_with_the_prometheus_parser(alice: httpx.Client,
 
 
 def test_rate_limits_per_token(database: str) -> None:
-    limited = start_server(database + ".rate.db", "--rate-limit", "0.5", "--rate-burst", "3",
+    limited = start_server(database + ".rate.db", "--rate-limit", "0.01", "--rate-burst", "3",
                            who=("alice", "bob"))
     try:
         with limited.client("alice") as alice, limited.client("bob") as bob:

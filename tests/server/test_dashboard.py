@@ -25,6 +25,10 @@ if not Path(CHROMIUM).exists():
                 allow_module_level=True)
 
 A = "/v1/agents/alice"
+
+# one server (and one browser) per module: under ``pytest -n 4 --dist loadgroup`` the
+# module's tests stay on one worker instead of each worker starting its own
+pytestmark = pytest.mark.xdist_group("server-dashboard")
 EVIL = "<script>window.__pwned = 1</script>"
 
 
