@@ -7,6 +7,7 @@ by content hash, and one shared engine runs every agent's instances durably on S
 
 from __future__ import annotations
 
+from agents_durable import display as display  # registers the models' views
 from agents_durable import testing
 from agents_durable.engine import (
     AgentScope,
@@ -18,6 +19,7 @@ from agents_durable.engine import (
     InstanceStatus,
     Limits,
     PlanVersion,
+    RetentionPolicy,
     StepEntry,
 )
 from agents_durable.errors import (
@@ -93,6 +95,7 @@ __all__ = [
     "PlanRuntimeError",
     "PlanVersion",
     "QuarantinedError",
+    "RetentionPolicy",
     "RunError",
     "StepEntry",
     "StepFailed",

@@ -327,6 +327,37 @@ async def _control(args: argparse.Namespace, engine: ad.Engine) -> int:
     return EXIT_OK
 
 
+async def _delete(args: argparse.Namespace, engine: ad.Engine) -> int:
+    instance = await engine.agent(args.agent).get(args.id)
+    await instance.delete()
+    _emit(args, f"deleted {args.id}", {"ok": True, "id": args.id})
+    return EXIT_OK
+
+
+async def _purge(args: argparse.Namespace, engine: ad.Engine) -> int:
+    from agents_durable.engine import parse_duration
+    from agents_durable.store import TERMINAL_STATUSES
+
+    age = parse_duration(args.older_than, what="--older-than")
+    statuses = [s.strip() for s in args.status.split(",") if s.strip()]
+    unknown = sorted(set(statuses) - TERMINAL_STATUSES)
+    if unknown or not statuses:
+        allowed = ", ".join(sorted(TERMINAL_STATUSES))
+        raise CommandFailed(f"--status takes finished statuses ({allowed}), not "
+                            f"{', '.join(unknown) or 'nothing'}", EXIT_USAGE)
+    cutoff = engine.clock.now() - age
+    deleted = 0
+    while True:  # small batches: each one short transaction
+        gone = await engine.store.purge_instances({s: cutoff for s in statuses},
+                                                  agent_id=args.only_agent, limit=500)
+        deleted += len(gone)
+        if len(gone) < 500:
+            break
+    _emit(args, f"deleted {deleted} instance(s) finished more than {args.older_than} ago",
+          {"ok": True, "deleted": deleted})
+    return EXIT_OK
+
+
 async def _worker(args: argparse.Namespace) -> int:
     import agents_durable as ad
 
@@ -528,6 +559,17 @@ def _parser() -> argparse.ArgumentParser:
     mcp.add_argument("--max-result-chars", type=int, default=20_000, metavar="N",
                      help="cut tool results and resources to about N characters of JSON, "
                           "saying what was cut (default 20000)")
+    delete = add("delete", "delete a finished instance and its journal for good")
+    delete.add_argument("id", metavar="ID")
+    purge = add("purge", "delete finished instances of every agent older than a duration")
+    purge.add_argument("--older-than", required=True, metavar="DURATION",
+                       help="e.g. '30 days': last updated longer ago than this")
+    purge.add_argument("--status", default="complete,errored,terminated",
+                       help="comma-separated finished statuses (default: all three)")
+    purge.add_argument("--only-agent", metavar="AGENT", help="only this agent's instances")
+    from agents_durable.server._commands import add_commands
+
+    add_commands(commands, common, tools)
     demo = commands.add_parser("demo", help="run a plan end to end on a fake clock",
                                parents=[tools])
     demo.add_argument("--db", dest="db_demo", help="database file (default: a temporary one)")
@@ -538,7 +580,7 @@ def _parser() -> argparse.ArgumentParser:
 _CLIENT_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[int]]] = {
     "submit": _submit, "start": _start, "status": _status, "history": _history,
     "list": _list, "event": _event, "pause": _control, "resume": _control,
-    "terminate": _control, "restart": _control,
+    "terminate": _control, "restart": _control, "delete": _delete, "purge": _purge,
 }
 
 
@@ -561,6 +603,13 @@ def _run(args: argparse.Namespace) -> int:
         return anyio.run(_demo, args)
     if args.command == "mcp":
         return anyio.run(_mcp, args)
+    if args.command in ("serve", "token"):
+        try:
+            from agents_durable.server import _commands
+        except ImportError as exc:
+            raise CommandFailed(f"'{args.command}' needs the server extra ({exc.name} is "
+                                "missing): pip install 'agents-durable[server]'") from None
+        return anyio.run(getattr(_commands, args.command), args)
     return anyio.run(_client, args)
 
 

@@ -20,7 +20,7 @@ The tree is split by who can act on the error::
     │   ├── InvalidInstanceId             an id outside ^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$
     │   ├── InstanceNotFound              unknown id, or another agent's id (indistinguishable)
     │   ├── InstanceExists                the id is already taken for this agent
-    │   ├── InstanceNotActive             the instance finished; it cannot take this operation
+    │   ├── InstanceNotActive             the instance finished (or, to delete, has not yet)
     │   ├── ToolNotFound                  a grant or call names a tool nobody registered
     │   └── EngineClosed                  the engine was used after it closed
     └── StoreError                        infrastructure: the database
@@ -43,10 +43,17 @@ because a plan may not write ``except BaseException`` or a bare ``except:``) liv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from agents_durable.plans import Diagnostic
+
+class _Finding(Protocol):
+    """What ``PlanRejected`` needs of a diagnostic (``agents_durable.plans.Diagnostic``,
+    which sits above this module: the error tree imports nothing of the package)."""
+
+    @property
+    def severity(self) -> str: ...
+
+    def format(self) -> str: ...
 
 __all__ = [
     "AgentsDurableError",
@@ -90,8 +97,10 @@ class PlanError(AgentsDurableError):
 class PlanRejected(PlanError):
     """A plan failed validation or compilation. ``diagnostics`` says where and how to fix it."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
-        self.diagnostics = list(diagnostics)
+    def __init__(self, diagnostics: Sequence[_Finding]) -> None:
+        #: The ``agents_durable.plans.Diagnostic`` findings (typed loosely: this module
+        #: sits below ``plans`` and does not name it).
+        self.diagnostics: list[Any] = list(diagnostics)
         errors = [d for d in self.diagnostics if d.severity == "error"]
         head = "; ".join(d.format() for d in errors[:3])
         more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
@@ -164,7 +173,8 @@ class InstanceExists(UsageError):
 
 
 class InstanceNotActive(UsageError):
-    """The instance is finished (complete, errored or terminated) and cannot take this call."""
+    """The instance is finished (complete, errored or terminated) and cannot take this call,
+    or, for ``delete``, it has not finished yet."""
 
     def __init__(self, instance_id: str, status: str, operation: str) -> None:
         self.instance_id = instance_id

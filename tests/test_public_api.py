@@ -11,7 +11,7 @@ import agents_durable as ad
 
 PACKAGES = ["agents_durable", "agents_durable.engine", "agents_durable.plans",
             "agents_durable.store", "agents_durable.errors", "agents_durable.testing",
-            "agents_durable.display", "agents_durable.mcp"]
+            "agents_durable.display", "agents_durable.mcp", "agents_durable.server"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

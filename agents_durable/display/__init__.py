@@ -2,8 +2,9 @@
 
 HTML views are jinja2 templates shipped with the package (``templates/*.j2``) rendered
 with autoescape on: everything that comes from a plan or its users is untrusted text.
-The models call these lazily from ``_repr_html_``, so a notebook shows a registered plan,
-an instance status or a history richly without importing this module; call the
+Importing this package registers these views for the models (``agents_durable._rich``;
+the models never import their views, and ``import agents_durable`` imports this), so a
+notebook shows a registered plan, an instance status or a history richly; call the
 functions directly to embed the HTML elsewhere or to render a plan that is not
 registered (``render_plan_source``). The ``*_text`` functions are what ``str()`` of a
 model and the CLI print.
@@ -11,6 +12,7 @@ model and the CLI print.
 
 from __future__ import annotations
 
+from agents_durable.display._registry import _register_views
 from agents_durable.display._text import (
     audit_text,
     diagnostics_text,
@@ -31,6 +33,8 @@ from agents_durable.display._views import (
     render_plan_version,
     render_timeline_svg,
 )
+
+_register_views()
 
 __all__ = [
     "HTMLView",

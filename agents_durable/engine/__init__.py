@@ -19,6 +19,8 @@ from agents_durable.engine._models import (
     PlanVersion,
     StepEntry,
 )
+from agents_durable.engine._observe import Observer
+from agents_durable.engine._retention import RetentionPolicy
 from agents_durable.engine._tools import ToolRegistry, ToolSpec
 
 __all__ = [
@@ -33,7 +35,9 @@ __all__ = [
     "InstanceStatus",
     "Limits",
     "LogEntry",
+    "Observer",
     "PlanVersion",
+    "RetentionPolicy",
     "StepEntry",
     "SystemClock",
     "ToolRegistry",

@@ -43,6 +43,7 @@ from agents_durable.engine._facades import (
 )
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._locations import locate
+from agents_durable.engine._observe import observed, observing
 from agents_durable.engine._quotas import log_quota_exceeded, quota_exceeded, row_bytes
 from agents_durable.engine._retries import DEFAULT_RETRIES, DEFAULT_TIMEOUT, retry_delay
 from agents_durable.engine._scopes import Scope, current_scope, idempotency_key
@@ -417,6 +418,10 @@ class Activation:
         if exceeded is not None:
             raise self.fail(exceeded)
         await self.store.record_step(self.record.pk, record, consume_event=consume_event)
+        took = (record.ended_at - record.started_at if record.ended_at is not None
+                and record.started_at is not None else None)
+        observed(self.engine.observer, "step_committed", self.record.agent_id, record.kind,
+                 record.state, took)
         self.journal.steps[record.seq] = record
         self.journal_bytes += growth
         self.agent_bytes += growth
@@ -477,8 +482,10 @@ class Activation:
             first_started = started if first_started is None else first_started
             context = StepContext(self, call._name, call._occurrence, attempt, self._key(call))
             try:
-                value = await self._attempt(fn, (context,) if wants_context else (), {},
-                                            context, config["timeout"])
+                with observing(self.engine.observer, "step", self.record.agent_id,
+                               self.record.id, call._name, attempt):
+                    value = await self._attempt(fn, (context,) if wants_context else (), {},
+                                                context, config["timeout"])
                 text = self._encode(value, what=f"the result of step {call._name!r}")
             except Exception as error:
                 ended = self.clock.now()

@@ -314,6 +314,15 @@ class Instance:
             from_seq = match[0].seq
         await self._control("restart", from_seq)
 
+    async def delete(self) -> None:
+        """Delete this finished instance and its whole journal for good (retention does
+        the same in bulk). ``InstanceNotActive`` while it has not finished: terminate it
+        first."""
+        engine = self._scope._engine
+        engine.check_open()
+        await engine.store.delete_instance(self._scope.agent_id, self.id)
+        engine.changed(self._scope.agent_id, self.id)
+
     async def wait(self, timeout: float | None = None) -> InstanceStatus:
         """Wait until the instance completes, errors or is terminated; return its status.
 

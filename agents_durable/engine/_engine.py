@@ -48,6 +48,8 @@ from agents_durable.engine._activation import Activation, error_json
 from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
+from agents_durable.engine._observe import Observer, observed, observing
+from agents_durable.engine._retention import RetentionPolicy, apply_retention, retention_loop
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
 from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
 from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
@@ -85,7 +87,8 @@ class Engine:
                  policy: PlanPolicy | None = None, poll_interval: float = 1.0,
                  quarantine_after: int = 2, per_agent_concurrency: int | None = None,
                  tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-                 stall_after: float = 1.0, loop_block_warning: float = 0.5) -> None:
+                 stall_after: float = 1.0, loop_block_warning: float = 0.5,
+                 retention: RetentionPolicy | None = None) -> None:
         if concurrency < 1:
             raise UsageError("concurrency must be at least 1")
         if per_agent_concurrency is not None and per_agent_concurrency < 1:
@@ -109,6 +112,10 @@ class Engine:
         self._draining = False
         self._claim_done: anyio.Event | None = None  # set while a claim is in flight
         self.stall_after = stall_after
+        #: Applied by a worker in the background (see ``_retention``); None keeps all.
+        self.retention = retention
+        #: Told about work as it runs (metrics, traces); see ``_observe``.
+        self.observer: Observer = Observer()
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
         self.tools.listener = self._tools_changed
         self.loop_monitor = LoopMonitor(loop_block_warning)
@@ -152,7 +159,8 @@ class Engine:
              limits: Limits | None = None, policy: PlanPolicy | None = None,
              poll_interval: float = 1.0, per_agent_concurrency: int | None = None,
              tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-             busy_timeout: float = 10.0, stall_after: float = 1.0) -> Engine:
+             busy_timeout: float = 10.0, stall_after: float = 1.0,
+             retention: RetentionPolicy | None = None) -> Engine:
         """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
 
         ``worker=False`` opens a client that registers, creates and signals instances but
@@ -161,7 +169,8 @@ class Engine:
         same) those of one agent, ``tool_threads_per_agent`` the sync tool calls of one
         agent at once. ``grace_period`` (real seconds) is how long shutdown lets running
         steps finish before it cancels them. ``busy_timeout`` is how long a write waits
-        for another connection's lock before it is retried later.
+        for another connection's lock before it is retried later. ``retention`` deletes
+        finished instances once they are old enough (a worker applies it).
         """
         text = str(target)
         if text.startswith(("postgres://", "postgresql://")):
@@ -171,7 +180,7 @@ class Engine:
                    concurrency=concurrency, limits=limits, policy=policy,
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
-                   stall_after=stall_after)
+                   stall_after=stall_after, retention=retention)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -191,6 +200,8 @@ class Engine:
                 stack.callback(self._stop)
                 self._group.start_soon(self._schedule)
                 self._group.start_soon(self.loop_monitor.run)
+                if self.retention is not None:
+                    self._group.start_soon(retention_loop, self, self.retention)
             attach = getattr(self.clock, "attach", None)
             if attach is not None:
                 attach(self)
@@ -355,6 +366,16 @@ class Engine:
         return AgentScope(self, agent_id, grants, policy or self._policies.get(agent_id)
                           or self.policy)
 
+    def scope(self, agent_id: str) -> Any:
+        """The API of one agent with the grants and policy it already has: for surfaces
+        (the HTTP server) that act for an agent without owning its tool grants."""
+        from agents_durable.engine._agent import AgentScope
+
+        if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 200:
+            raise UsageError("agent_id must be a non-empty string of at most 200 characters")
+        return AgentScope(self, agent_id, self._grants.get(agent_id, frozenset()),
+                          self._policies.get(agent_id) or self.policy)
+
     def _tools_changed(self) -> None:
         """A tool was registered or an agent granted: plans skipped so far may run now."""
         if self._unrunnable:
@@ -428,6 +449,7 @@ class Engine:
         Only a worker logs: it retries by itself. A client's caller gets the error raised
         (the CLI prints it as its one error line), so a log line would say it twice.
         """
+        observed(self.observer, "store_failed", error)
         if not self.worker or not self._open:  # opening: the caller gets the error
             return
         cause = error.__cause__ if error.__cause__ is not None else error
@@ -528,7 +550,10 @@ class Engine:
             suspects=0 if suspects else 1)
         self._store_recovered()
         slots = []
+        now = self.clock.now()
         for record in claimed:  # in place before any await: control requests find them
+            observed(self.observer, "claimed", record.agent_id,
+                     max(0.0, now - (record.wake_at if record.wake_at is not None else now)))
             slot = _Slot(record, suspect=record.crashes > 0, draining=self._draining)
             self._slots[record.pk] = slot
             self._agent_running[record.agent_id] += 1
@@ -594,7 +619,8 @@ class Engine:
         failed = False
         self._guard.failed.discard(record.pk)
         try:
-            with slot.scope:
+            with slot.scope, observing(self.observer, "activation", record.agent_id,
+                                       record.id, record.plan_name):
                 try:
                     plan = await self.load_plan(record.plan_hash)
                     missing = self._needs(record, plan)
@@ -616,7 +642,10 @@ class Engine:
                 except Exception as error:
                     if is_store_failure(error):
                         failed = True
+                        observed(self.observer, "activation_failed", record.agent_id, "store")
                     else:  # an engine bug must not take other instances down
+                        observed(self.observer, "activation_failed", record.agent_id,
+                                 "engine")
                         logger.exception("activation of %s failed", _name(record))
                         finish = Finish("errored", error=json.dumps({
                             "name": "EngineError",
@@ -673,6 +702,16 @@ class Engine:
             self._slots_changed = anyio.Event()
             self.changed(record.agent_id, record.id)
             self.notify()
+
+    async def apply_retention(self, policy: RetentionPolicy | None = None) -> int:
+        """Delete the finished instances ``policy`` (default: the engine's) no longer
+        keeps, in small batches; return how many were deleted."""
+        self.check_open()
+        chosen = policy or self.retention
+        if chosen is None:
+            raise UsageError("no retention policy: pass one, or open the engine with "
+                             "retention=RetentionPolicy(...)")
+        return await apply_retention(self, chosen)
 
     async def agent_usage(self, agent_id: str) -> int:
         """Bytes ``agent_id``'s instances store (cached briefly; see ``Limits``)."""

@@ -8,6 +8,7 @@ from typing import Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents_durable._rich import RichModel
 from agents_durable.plans._outline import OutlineEntry
 from agents_durable.store import (
     AuditRecord,
@@ -94,7 +95,7 @@ def _outline(text: str) -> tuple[list[OutlineEntry], str | None]:
         return [], f"plan_versions.outline holds {str(text)[:60]!r}, not an outline"
 
 
-class PlanVersion(BaseModel):
+class PlanVersion(RichModel, BaseModel):
     """A registered plan: immutable, addressed by name + version or by content hash.
 
     ``corrupt`` is None unless the stored row was damaged; it then says which column holds
@@ -120,16 +121,6 @@ class PlanVersion(BaseModel):
         return cls(agent_id=record.agent_id, name=record.name, version=record.version,
                    hash=record.hash, description=record.description, outline=outline,
                    created=_time(record.created_at), source=record.source, corrupt=corrupt)
-
-    def _repr_html_(self) -> str:
-        from agents_durable.display import render_plan_version
-
-        return render_plan_version(self)
-
-    def __str__(self) -> str:
-        from agents_durable.display import plan_version_text
-
-        return plan_version_text(self)
 
 
 class ErrorInfo(BaseModel):
@@ -277,7 +268,7 @@ class LogEntry(BaseModel):
         return cls(at=_time(record.at), line=record.line, corrupt=record.corrupt)
 
 
-class InstanceStatus(BaseModel):
+class InstanceStatus(RichModel, BaseModel):
     """What ``handle.status()`` returns.
 
     ``corrupt`` is None unless the instance's row was damaged outside the engine: it then
@@ -325,18 +316,8 @@ class InstanceStatus(BaseModel):
                    steps=[StepEntry.from_record(s) for s in steps or []],
                    corrupt=corrupt)
 
-    def _repr_html_(self) -> str:
-        from agents_durable.display import render_instance_status
 
-        return render_instance_status(self)
-
-    def __str__(self) -> str:
-        from agents_durable.display import instance_status_text
-
-        return instance_status_text(self)
-
-
-class History(BaseModel):
+class History(RichModel, BaseModel):
     """The whole journal of an instance: steps, events received, captured logs, and the
     audit trail: every operator action (``audit``) and the steps restarts discarded
     (``discarded_steps``, which replay never sees)."""
@@ -350,16 +331,6 @@ class History(BaseModel):
     logs: list[LogEntry]
     audit: list[AuditEntry] = Field(default_factory=list)
     discarded_steps: list[DiscardedStep] = Field(default_factory=list)
-
-    def _repr_html_(self) -> str:
-        from agents_durable.display import render_history
-
-        return render_history(self)
-
-    def __str__(self) -> str:
-        from agents_durable.display import history_text
-
-        return history_text(self)
 
 
 class InstanceList(BaseModel):

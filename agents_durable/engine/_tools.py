@@ -28,6 +28,7 @@ from typing import Any
 import anyio
 
 from agents_durable.engine._json import encode_json
+from agents_durable.engine._observe import observing
 from agents_durable.errors import (
     NonRetryableError,
     ToolError,
@@ -306,17 +307,24 @@ class ToolCall:
         engine = getattr(owner, "engine", None)
         if engine is not None:  # quarantine probation: see Engine.before_tool
             await engine.before_tool(owner.record.pk)
+        record = getattr(owner, "record", None)
+        observe = (observing(engine.observer, "tool", record.agent_id, record.id, self._name)
+                   if engine is not None and record is not None else contextlib.nullcontext())
         try:
-            if spec.is_async:
-                result = await spec.fn(*self._args, **self._kwargs)
-            else:
-                agent_id = str(getattr(getattr(owner, "record", None), "agent_id", ""))
-                result = await binding.registry.run_in_thread(
-                    agent_id, lambda: spec.fn(*self._args, **self._kwargs))
-                if inspect.isawaitable(result):
-                    result = await result
+            with observe:
+                result = await self._call(spec, binding, owner)
         except NonRetryableError as exc:
             raise NonRetryableError(f"tools.{self._name}: {exc}") from None
         except Exception as exc:
             raise ToolError(f"tools.{self._name} failed: {type(exc).__name__}: {exc}") from None
         return copy_json(result, limit=binding.limit, what=f"the result of tools.{self._name}")
+
+    async def _call(self, spec: Any, binding: ToolBinding, owner: Any) -> Any:
+        if spec.is_async:
+            return await spec.fn(*self._args, **self._kwargs)
+        agent_id = str(getattr(getattr(owner, "record", None), "agent_id", ""))
+        result = await binding.registry.run_in_thread(
+            agent_id, lambda: spec.fn(*self._args, **self._kwargs))
+        if inspect.isawaitable(result):
+            result = await result
+        return result

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from agents_durable._rich import RichModel
+
 __all__ = ["CODES", "Diagnostic", "Severity"]
 
 Severity = Literal["error", "warning"]
@@ -65,7 +67,7 @@ CODES: dict[str, str] = {
 }
 
 
-class Diagnostic(BaseModel):
+class Diagnostic(RichModel, BaseModel):
     """One finding about a plan: where it is, what is wrong, how to fix it."""
 
     model_config = ConfigDict(frozen=True)
@@ -85,7 +87,3 @@ class Diagnostic(BaseModel):
     def __str__(self) -> str:
         return self.format()
 
-    def _repr_html_(self) -> str:
-        from agents_durable.display import render_diagnostics
-
-        return render_diagnostics([self])

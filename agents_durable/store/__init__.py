@@ -20,6 +20,7 @@ from agents_durable.store._records import (
     NewInstance,
     PlanVersionRecord,
     StepRecord,
+    TokenRecord,
 )
 from agents_durable.store.sqlite import SQLiteStore, store_for
 
@@ -38,5 +39,6 @@ __all__ = [
     "SQLiteStore",
     "StepRecord",
     "Store",
+    "TokenRecord",
     "store_for",
 ]

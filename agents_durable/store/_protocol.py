@@ -22,6 +22,7 @@ from agents_durable.store._records import (
     NewInstance,
     PlanVersionRecord,
     StepRecord,
+    TokenRecord,
 )
 
 __all__ = ["Store"]
@@ -141,3 +142,36 @@ class Store(Protocol):
 
         Writes the action's audit entry in the same transaction; a restart moves the rows it
         discards to the discarded steps of that entry."""
+
+    # -- operating: agents, retention, API tokens -------------------------------------------
+
+    async def list_agents(self) -> list[str]:
+        """Every agent id with a plan version or an instance, sorted."""
+
+    async def count_instances(self) -> list[tuple[str, str, int]]:
+        """``(agent_id, stored status, count)`` for every agent and status present."""
+
+    async def delete_instance(self, agent_id: str, id: str) -> None:
+        """Delete a finished instance and its whole journal (steps, events, logs, audit,
+        discarded steps). ``InstanceNotFound`` if missing or foreign, ``InstanceNotActive``
+        (naming ``delete``) if it has not finished."""
+
+    async def purge_instances(self, cutoffs: Mapping[str, float], *,
+                              agent_id: str | None = None,
+                              limit: int = 100) -> list[tuple[str, str]]:
+        """Delete up to ``limit`` finished instances whose status is a key of ``cutoffs``
+        and whose last update is older than its value (oldest first), of one agent or of
+        all; return their ``(agent_id, id)``. One small transaction per call."""
+
+    async def put_token(self, id: str, token_hash: str, agent_id: str | None, role: str,
+                        label: str, now: float) -> TokenRecord:
+        """Store a new API token by its hash."""
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The valid (not revoked) token with this hash."""
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        """Every token, revoked ones too, oldest first."""
+
+    async def revoke_token(self, id: str, now: float) -> bool:
+        """Revoke a token by its id; False if there is no valid token with that id."""

@@ -20,6 +20,7 @@ __all__ = [
     "NewInstance",
     "PlanVersionRecord",
     "StepRecord",
+    "TokenRecord",
 ]
 
 TERMINAL_STATUSES = frozenset({"complete", "errored", "terminated"})
@@ -181,3 +182,19 @@ class Finish:
     #: The activation ended without a verdict (cancelled, or the store failed): the
     #: instance keeps its crash count. Only meaningful with ``status="queued"``.
     handed_back: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An API token of the HTTP server, as stored: never the token itself, its SHA-256.
+
+    ``agent_id`` is the agent (tenant) the token acts as, or None for an ``operator``
+    token, which sees every agent. ``revoked_at`` is None while the token is valid.
+    """
+
+    id: str
+    agent_id: str | None
+    role: str
+    label: str
+    created_at: float
+    revoked_at: float | None = None

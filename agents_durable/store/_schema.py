@@ -127,6 +127,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX instances_ready ON instances (agent_id, wake_at, pk)
         WHERE status IN ('queued', 'waiting') AND wake_at IS NOT NULL;
     """,
+    # operating: API tokens of the HTTP server (hashed), and retention's scan of finished
+    # instances by age
+    """
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        agent_id TEXT,
+        role TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        revoked_at REAL
+    );
+    CREATE INDEX instances_finished ON instances (status, updated_at)
+        WHERE status IN ('complete', 'errored', 'terminated');
+    """,
 )
 
 

@@ -33,6 +33,7 @@ from agents_durable.errors import (
     StoreError,
     StoreUnavailable,
 )
+from agents_durable.store import _sqlite_operating as operating
 from agents_durable.store._decode import (
     corrupt_instance,
     decode_audit,
@@ -57,6 +58,7 @@ from agents_durable.store._records import (
     NewInstance,
     PlanVersionRecord,
     StepRecord,
+    TokenRecord,
 )
 from agents_durable.store._schema import check_existing, migrate, transaction
 
@@ -371,6 +373,36 @@ class SQLiteStore:
     async def control(self, agent_id: str, id: str, op: str, now: float,
                       from_seq: int | None = None) -> InstanceRecord:
         return await self._call(_control, agent_id, id, op, now, from_seq)
+
+    # -- operating: agents, retention, API tokens (see _sqlite_operating) ----------------------
+
+    async def list_agents(self) -> list[str]:
+        return await self._call(operating.list_agents)
+
+    async def count_instances(self) -> list[tuple[str, str, int]]:
+        return await self._call(operating.count_instances)
+
+    async def delete_instance(self, agent_id: str, id: str) -> None:
+        await self._call(operating.delete_instance, agent_id, id)
+
+    async def purge_instances(self, cutoffs: Mapping[str, float], *,
+                              agent_id: str | None = None,
+                              limit: int = 100) -> list[tuple[str, str]]:
+        return await self._call(operating.purge_instances, dict(cutoffs), agent_id, limit)
+
+    async def put_token(self, id: str, token_hash: str, agent_id: str | None, role: str,
+                        label: str, now: float) -> TokenRecord:
+        return await self._call(operating.put_token, id, token_hash, agent_id, role, label,
+                                now)
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        return await self._call(operating.find_token, token_hash)
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        return await self._call(operating.list_tokens)
+
+    async def revoke_token(self, id: str, now: float) -> bool:
+        return await self._call(operating.revoke_token, id, now)
 
 
 # -- the transactions, run on the connection thread ------------------------------------------
