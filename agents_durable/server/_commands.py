@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable, Collection
 from typing import Any
 
 import anyio
@@ -35,6 +37,7 @@ async def serve(args: argparse.Namespace) -> int:
     import agents_durable as ad
 
     engine = ad.Engine.open(args.db, worker=args.worker, retention=retention)
+    tools: list[str] = []
     if args.tools:
         from agents_durable.cli import _register_tools
 
@@ -51,10 +54,16 @@ async def serve(args: argparse.Namespace) -> int:
     sock.bind((args.host, args.port))
     sock.listen(2048)  # connections from the moment we announce the port wait in the backlog
     port = sock.getsockname()[1]
-    async with engine:
+    granted = set(args.grant_agents or []) if args.tools else set()
+    async with engine, contextlib.AsyncExitStack() as stack:
+        mounts = {}
+        mcp_app = _mcp_app(engine, lambda agent: tools if agent in granted else ())
+        if mcp_app is not None:
+            await stack.enter_async_context(mcp_app.lifespan())
+            mounts["/mcp"] = mcp_app
         app = create_app(engine, tracing=args.otel, rate_limit=args.rate_limit,
-                         rate_burst=args.rate_burst,
-                         max_body_bytes=args.max_body)
+                         rate_burst=args.rate_burst, max_body_bytes=args.max_body,
+                         mounts=mounts)
         config = uvicorn.Config(app, log_config=None, access_log=args.verbose,
                                 lifespan="off")
         server = uvicorn.Server(config)
@@ -76,6 +85,25 @@ async def serve(args: argparse.Namespace) -> int:
                 group.cancel_scope.cancel()
     print("server stopped", flush=True)
     return 0
+
+
+def _mcp_app(engine: Any, tools: Callable[[str], Collection[str]]) -> Any:
+    """The MCP server over streamable HTTP for ``/mcp`` (None without the ``mcp`` extra).
+
+    The bearer token decides the agent, exactly as for the API: an agent token reaches
+    that agent's toolkit; an operator token acts for no agent and is refused (401).
+    """
+    try:
+        from agents_durable.mcp import mcp_http_app
+    except ImportError:
+        return None
+    from agents_durable.server import resolve_principal
+
+    async def agent_of(token: str) -> str | None:
+        principal = await resolve_principal(engine, token)
+        return principal.agent_id if principal is not None else None
+
+    return mcp_http_app(engine, agent_of, tools=tools)
 
 
 async def token(args: argparse.Namespace) -> int:
