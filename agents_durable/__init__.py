@@ -10,6 +10,7 @@ from __future__ import annotations
 from agents_durable import testing
 from agents_durable.engine import (
     AgentScope,
+    Divergence,
     Engine,
     ErrorInfo,
     History,
@@ -19,6 +20,9 @@ from agents_durable.engine import (
     Limits,
     PlanVersion,
     StepEntry,
+    StepRef,
+    UpgradeCheck,
+    UpgradeReport,
 )
 from agents_durable.errors import (
     AgentsDurableError,
@@ -47,6 +51,7 @@ from agents_durable.errors import (
     ToolError,
     ToolNotFound,
     ToolUsageError,
+    UpgradeRefused,
     UsageError,
 )
 from agents_durable.plans import (
@@ -67,6 +72,7 @@ __all__ = [
     "CompiledPlan",
     "CorruptRecord",
     "Diagnostic",
+    "Divergence",
     "Engine",
     "EngineClosed",
     "EngineLocked",
@@ -96,11 +102,15 @@ __all__ = [
     "RunError",
     "StepEntry",
     "StepFailed",
+    "StepRef",
     "StoreError",
     "StoreUnavailable",
     "ToolError",
     "ToolNotFound",
     "ToolUsageError",
+    "UpgradeCheck",
+    "UpgradeRefused",
+    "UpgradeReport",
     "UsageError",
     "compile_plan",
     "testing",

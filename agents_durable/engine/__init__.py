@@ -19,11 +19,18 @@ from agents_durable.engine._models import (
     PlanVersion,
     StepEntry,
 )
+from agents_durable.engine._replay_check import (
+    Divergence,
+    StepRef,
+    UpgradeCheck,
+    UpgradeReport,
+)
 from agents_durable.engine._tools import ToolRegistry, ToolSpec
 
 __all__ = [
     "AgentScope",
     "Clock",
+    "Divergence",
     "Engine",
     "ErrorInfo",
     "EventEntry",
@@ -35,9 +42,12 @@ __all__ = [
     "LogEntry",
     "PlanVersion",
     "StepEntry",
+    "StepRef",
     "SystemClock",
     "ToolRegistry",
     "ToolSpec",
+    "UpgradeCheck",
+    "UpgradeReport",
     "parse_duration",
     "parse_instant",
 ]

@@ -333,7 +333,9 @@ class Activation:
                 f"{recorded.kind} {recorded.name!r} (occurrence {recorded.occurrence}) but the "
                 f"plan now asks for {kind} {name!r} (occurrence {occurrence}). Plans must make "
                 "the same step calls in the same order on every run: read time, randomness "
-                "and ids only through step.now(), step.random() and step.uuid()"))
+                "and ids only through step.now(), step.random() and step.uuid()",
+                recorded=(recorded.kind, recorded.name, recorded.occurrence),
+                requested=(kind, name, occurrence)))
         if recorded is not None and recorded.state not in _STEP_STATES:
             raise self.fail(CorruptRecord(
                 f"journal row {recorded.seq} of instance {self.record.id!r} has an unknown "

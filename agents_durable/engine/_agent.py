@@ -7,6 +7,7 @@ message, as an id that was never created.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import secrets
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 
+from agents_durable.engine import _evolution
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._models import (
     AuditEntry,
@@ -28,6 +30,7 @@ from agents_durable.engine._models import (
     Status,
     StepEntry,
 )
+from agents_durable.engine._replay_check import UpgradeCheck, UpgradeReport
 from agents_durable.errors import (
     InstanceNotFound,
     InvalidInstanceId,
@@ -221,6 +224,26 @@ class AgentScope:
         return InstanceList(items=items,
                             next_cursor=str(records[-1].pk) if more and records else None)
 
+    # -- evolving instances in flight ------------------------------------------------------
+
+    async def verify_upgrade(self, instances: Instance | str | Iterable[Instance | str],
+                             to: _evolution.PlanTarget = None) -> builtins.list[UpgradeCheck]:
+        """Replay each instance's journal against plan version ``to``, changing nothing.
+
+        ``to`` is a ``PlanVersion``, a version hash, a version number of the instance's
+        plan, or None (its latest version). The replay runs in the sandbox with no step
+        callback, no tool call and no write; each ``UpgradeCheck`` says ``compatible``, or
+        names the first divergence (the recorded step, the requested one, the plan line).
+        """
+        return await _evolution.verify(self, instances, to)
+
+    async def upgrade_all(self, plan: str,
+                          to: _evolution.PlanTarget = None) -> UpgradeReport:
+        """Upgrade every active instance of ``plan`` whose journal ``to`` replays exactly;
+        the others stay where they are and come back in ``refused`` with their divergence."""
+        return await _evolution.upgrade_all(self, plan, to)
+
+
 
 class Instance:
     """A handle on one instance of one agent. Cheap; holds only the ids."""
@@ -313,6 +336,23 @@ class Instance:
                                  f"(occurrence {occurrence})")
             from_seq = match[0].seq
         await self._control("restart", from_seq)
+
+    async def upgrade(self, to: _evolution.PlanTarget = None) -> UpgradeCheck:
+        """Move this instance to plan version ``to`` (default: its plan's latest version)
+        if that version replays its journal exactly; else raise ``UpgradeRefused`` with the
+        divergence and change nothing. Atomic, with an ``upgrade`` audit entry; the
+        instance keeps its status and due time and goes on under the new code."""
+        return await _evolution.upgrade(self, to)
+
+    async def fork(self, from_step: str | tuple[str, int] | None = None, *,
+                   plan: PlanVersion | str | int | None = None,
+                   id: str | None = None) -> Instance:
+        """Start a new instance whose journal is a copy of this one's before ``from_step``
+        (``name`` or ``(name, occurrence)``; None copies all of it), so that step and
+        what follows run again there. ``plan`` (a version, a name, a hash or a version
+        number) runs the fork on another version, which must replay the copied prefix
+        exactly (``UpgradeRefused`` otherwise). This instance is left untouched."""
+        return await _evolution.fork(self, from_step, plan, id)
 
     async def wait(self, timeout: float | None = None) -> InstanceStatus:
         """Wait until the instance completes, errors or is terminated; return its status.

@@ -9,7 +9,7 @@ engine remembering to check. A PostgreSQL implementation implements the same met
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from agents_durable.store._records import (
     AuditRecord,
@@ -141,3 +141,21 @@ class Store(Protocol):
 
         Writes the action's audit entry in the same transaction; a restart moves the rows it
         discards to the discarded steps of that entry."""
+
+    # -- evolving instances in flight -------------------------------------------------------
+
+    async def upgrade_instance(self, agent_id: str, id: str, *, from_hash: str,
+                               to: tuple[str, int, str],
+                               journal: Sequence[tuple[int, str, int]], now: float) -> str:
+        """Repin an instance to plan version ``to`` = ``(name, version, hash)``, writing an
+        ``upgrade`` audit entry, iff it still runs ``from_hash``, is not running and its
+        journal is exactly ``journal`` (each row's ``(seq, state, attempts)``, in seq
+        order): the one the engine verified. Returns ``"upgraded"``, ``"running"`` or
+        ``"changed"``; raises ``InstanceNotFound`` or ``InstanceNotActive``."""
+
+    async def fork_instance(self, source_id: str, new: NewInstance,
+                            steps: Sequence[StepRecord], *, from_step: dict[str, Any] | None,
+                            now: float) -> None:
+        """Insert ``new`` (queued, due now) with ``steps`` as its journal, and audit entries
+        on both instances (``fork`` on the source, ``forked`` on the copy). Raises
+        ``InstanceNotFound`` (no source of ``new.agent_id``) or ``InstanceExists``."""

@@ -59,6 +59,11 @@ from agents_durable.store._records import (
     StepRecord,
 )
 from agents_durable.store._schema import check_existing, migrate, transaction
+from agents_durable.store._sqlite_evolution import (
+    JournalFingerprint,
+    fork_instance,
+    upgrade_instance,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -363,6 +368,17 @@ class SQLiteStore:
 
     async def agent_storage_bytes(self, agent_id: str) -> int:
         return await self._call(_agent_storage_bytes, agent_id)
+
+    async def upgrade_instance(self, agent_id: str, id: str, *, from_hash: str,
+                               to: tuple[str, int, str], journal: JournalFingerprint,
+                               now: float) -> str:
+        return await self._call(upgrade_instance, agent_id, id, from_hash, to, list(journal),
+                                now)
+
+    async def fork_instance(self, source_id: str, new: NewInstance,
+                            steps: Sequence[StepRecord], *, from_step: dict[str, Any] | None,
+                            now: float) -> None:
+        await self._call(fork_instance, source_id, new, list(steps), from_step, now)
 
     async def add_event(self, agent_id: str, id: str, type: str, payload: str,
                         now: float) -> InstanceRecord:
