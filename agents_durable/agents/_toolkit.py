@@ -295,8 +295,11 @@ class PlanToolkit:
         if any(d.severity == "error" for d in diagnostics):
             raise PlanRejected(diagnostics)
         plan = compile_plan(args.source, self._scope.policy, tools=self._scope.tools)
+        # not an error yet: the child may be submitted next, or be this plan itself
+        unknown = [d.model_copy(update={"severity": "warning"})
+                   for d in await self._scope.check_child_plans(plan.outline)]
         return PlanChecked(description=plan.description, outline=list(plan.outline),
-                           warnings=diagnostics)
+                           warnings=[*diagnostics, *unknown])
 
     async def _submit_plan(self, args: SubmitPlanInput) -> PlanSubmitted:
         version = await self._scope.register_plan(args.name, args.source)

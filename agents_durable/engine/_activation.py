@@ -637,9 +637,11 @@ class Activation:
         now = self.clock.now()
         if recorded is None:
             event_type, timeout, match = call._args
-            if not isinstance(event_type, str) or not event_type or len(event_type) > 200:
+            if not isinstance(event_type, str) or not event_type or len(event_type) > 200 \
+                    or event_type.startswith("agents_durable."):
                 raise PlanRuntimeError("wait_for_event needs type='<event type>', a non-empty "
-                                       "string of at most 200 characters")
+                                       "string of at most 200 characters (not starting with "
+                                       "'agents_durable.', the engine's own types)")
             if match is not None and not isinstance(match, dict):
                 raise PlanRuntimeError("wait_for_event match= must be a dict of payload "
                                        "fields, e.g. {'order_id': 7}")
@@ -731,6 +733,11 @@ class Activation:
                                         started_at=now, ended_at=now)
             await self._save(recorded)
         return str(self._decode(recorded.result))
+
+    async def _run_child(self, call: StepCall, recorded: StepRecord | None) -> Any:
+        from agents_durable.engine._children import run_child
+
+        return await run_child(self, call, recorded)
 
     async def run_gather(self, calls: Sequence[Any], scopes: list[Scope | None]) -> list[Any]:
         self._check_alive()

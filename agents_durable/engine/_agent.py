@@ -11,7 +11,7 @@ import builtins
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
@@ -36,11 +36,19 @@ from agents_durable.errors import (
     InvalidInstanceId,
     LimitExceeded,
     PlanNotFound,
+    PlanRejected,
     UsageError,
 )
-from agents_durable.plans import Diagnostic, PlanPolicy, compile_plan, validate_plan
+from agents_durable.plans import (
+    Diagnostic,
+    OutlineEntry,
+    PlanPolicy,
+    compile_plan,
+    validate_plan,
+)
 from agents_durable.store import TERMINAL_STATUSES, NewInstance
 from agents_durable.store._decode import instance_run_problem
+from agents_durable.store._records import RESERVED_EVENT_PREFIX
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
@@ -110,11 +118,32 @@ class AgentScope:
         if not isinstance(source, str):
             raise UsageError("plan source must be a str")
         plan = compile_plan(source, self.policy, tools=self.tools)
+        unknown = await self._unknown_child_plans(name, plan.outline)
+        if unknown:
+            raise PlanRejected(unknown)
         outline = json.dumps([entry.model_dump() for entry in plan.outline])
         record, _ = await engine.store.put_plan_version(
             self.agent_id, name, plan.hash, source, plan.description, outline,
             self.policy.model_dump_json(), engine.clock.now())
         return PlanVersion.from_record(record)
+
+    async def _unknown_child_plans(self, name: str | None,
+                                   outline: Sequence[OutlineEntry]) -> list[Diagnostic]:
+        """ADP415 for each ``step.run_plan("literal")`` naming a plan this agent has not
+        registered (the plan may name itself: a plan may recurse through children)."""
+        known = {v.name for v in await self._engine.store.list_plan_versions(self.agent_id)}
+        return [Diagnostic(code="ADP415", line=entry.line, column=0,
+                           message=f"`step.run_plan({entry.name!r})` names a plan you have not "
+                                   "submitted.",
+                           hint="Submit the child plan first (submit_plan), or fix the name; "
+                                f"your plans are: {', '.join(sorted(known)) or 'none yet'}.")
+                for entry in outline
+                if entry.kind == "run_plan" and entry.name is not None
+                and entry.name != name and entry.name not in known]
+
+    async def check_child_plans(self, outline: Sequence[OutlineEntry]) -> list[Diagnostic]:
+        """ADP415 for each literal child plan name in ``outline`` this agent lacks."""
+        return await self._unknown_child_plans(None, outline)
 
     async def get_plan(self, name: str | None = None, *, version: int | None = None,
                        hash: str | None = None) -> PlanVersion:
@@ -297,6 +326,9 @@ class Instance:
         engine.check_open()
         if not isinstance(type, str) or not type or len(type) > 256:
             raise UsageError("event type must be a non-empty string of at most 256 characters")
+        if type.startswith(RESERVED_EVENT_PREFIX):
+            raise UsageError(f"event types starting with {RESERVED_EVENT_PREFIX!r} are the "
+                             "engine's own (a child plan's end); use another type")
         text = _json_text(payload, limit=engine.limits.max_payload_bytes, what="event payload")
         await engine.store.add_event(self._scope.agent_id, self.id, type, text,
                                      engine.clock.now())

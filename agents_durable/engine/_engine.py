@@ -495,6 +495,13 @@ class Engine:
         if free <= 0:
             return None
         suspects = sum(1 for slot in self._slots.values() if slot.suspect)
+        # Shielded from here until every claimed instance has its activation task: a
+        # shutdown that cancelled the scheduler in between left claimed rows `running`
+        # with a slot but no activation, and the drain waited its whole grace period.
+        with anyio.CancelScope(shield=True):
+            return await self._claim(group, free, suspects)
+
+    async def _claim(self, group: TaskGroup, free: int, suspects: int) -> object:
         claimed = await self.store.claim_due(
             self.clock.now(), free, per_agent=self.per_agent_concurrency,
             running=dict(self._agent_running), exclude=self._unrunnable,

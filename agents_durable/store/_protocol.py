@@ -159,3 +159,15 @@ class Store(Protocol):
         """Insert ``new`` (queued, due now) with ``steps`` as its journal, and audit entries
         on both instances (``fork`` on the source, ``forked`` on the copy). Raises
         ``InstanceNotFound`` (no source of ``new.agent_id``) or ``InstanceExists``."""
+
+    # -- child instances ----------------------------------------------------------------------
+
+    async def start_child(self, parent_pk: int, new: NewInstance, *, keep: bool) -> bool:
+        """Create ``new`` (queued, due now) as a child of instance ``parent_pk``; False if
+        that child exists already (idempotent); ``InstanceExists`` if the id is taken by
+        an instance that is not this parent's child. ``keep``: it outlives its parent.
+
+        Every transaction that ends an instance (``finish``, ``control`` terminate) also
+        delivers the end to its parent as a ``CHILD_EVENT`` event (payload ``{id,
+        status, output, error}``; waking a waiting parent) and terminates its active
+        children that do not outlive it, recursively (``_sqlite_children``)."""

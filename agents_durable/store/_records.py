@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CHILD_EVENT",
+    "RESERVED_EVENT_PREFIX",
     "STEP_KINDS",
     "STEP_STATES",
     "TERMINAL_STATUSES",
@@ -22,11 +24,16 @@ __all__ = [
     "StepRecord",
 ]
 
+#: The event type a child instance's end is delivered to its parent as (payload: ``{id,
+#: status, output, error}``). Types under ``agents_durable.`` are the engine's: hosts and
+#: plans cannot send or wait for them.
+CHILD_EVENT = "agents_durable.child_ended"
+RESERVED_EVENT_PREFIX = "agents_durable."
 TERMINAL_STATUSES = frozenset({"complete", "errored", "terminated"})
 ACTIVE_STATUSES = frozenset({"queued", "running", "waiting", "paused"})
 STEP_STATES = frozenset({"done", "failed", "waiting", "retrying"})
 STEP_KINDS = frozenset({"do", "sleep", "sleep_until", "wait_for_event", "now", "random",
-                        "uuid"})
+                        "uuid", "child"})
 
 #: Every record read back from the store carries ``corrupt``: None for a healthy row, else
 #: what could not be decoded ("instances.wake_at holds 1e+300, not a time"). The other

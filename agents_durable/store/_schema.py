@@ -127,6 +127,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX instances_ready ON instances (agent_id, wake_at, pk)
         WHERE status IN ('queued', 'waiting') AND wake_at IS NOT NULL;
     """,
+    # child plans (engine/_children.py): the parent an instance was started by, and
+    # whether it is terminated when that parent ends ('terminate') or outlives it ('keep')
+    """
+    ALTER TABLE instances ADD COLUMN parent_pk INTEGER;
+    ALTER TABLE instances ADD COLUMN on_parent_end TEXT;
+    CREATE INDEX instances_by_parent ON instances (parent_pk) WHERE parent_pk IS NOT NULL;
+    """,
 )
 
 

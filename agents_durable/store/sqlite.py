@@ -59,6 +59,7 @@ from agents_durable.store._records import (
     StepRecord,
 )
 from agents_durable.store._schema import check_existing, migrate, transaction
+from agents_durable.store._sqlite_children import instance_ended, start_child
 from agents_durable.store._sqlite_evolution import (
     JournalFingerprint,
     fork_instance,
@@ -369,6 +370,9 @@ class SQLiteStore:
     async def agent_storage_bytes(self, agent_id: str) -> int:
         return await self._call(_agent_storage_bytes, agent_id)
 
+    async def start_child(self, parent_pk: int, new: NewInstance, *, keep: bool) -> bool:
+        return await self._call(start_child, parent_pk, new, keep)
+
     async def upgrade_instance(self, agent_id: str, id: str, *, from_hash: str,
                                to: tuple[str, int, str], journal: JournalFingerprint,
                                now: float) -> str:
@@ -677,6 +681,8 @@ def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) ->
         "crashes = CASE WHEN ? THEN MIN(crashes, 1) ELSE 0 END, updated_at = ? WHERE pk = ?",
         (status, wake_at, finish.output, finish.error, paused_at, finish.handed_back, now,
          pk))
+    if status in TERMINAL_STATUSES:
+        instance_ended(conn, pk, status, now)
     return status
 
 
@@ -730,6 +736,7 @@ def _control(conn: sqlite3.Connection, agent_id: str, id: str, op: str, now: flo
         elif op == "terminate":
             conn.execute("UPDATE instances SET status = 'terminated', wake_at = NULL, "
                          "control = NULL, updated_at = ? WHERE pk = ?", (now, record.pk))
+            instance_ended(conn, record.pk, "terminated", now)
         elif op == "restart":
             _restart(conn, record.pk, from_seq, now)
         return _locked_instance(conn, agent_id, id)
