@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 
-from agents_durable.engine import _evolution
+from agents_durable.engine import _evolution, _schedules
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._models import (
     AuditEntry,
@@ -31,6 +31,7 @@ from agents_durable.engine._models import (
     StepEntry,
 )
 from agents_durable.engine._replay_check import UpgradeCheck, UpgradeReport
+from agents_durable.engine._schedules import Schedule
 from agents_durable.errors import (
     InstanceNotFound,
     InvalidInstanceId,
@@ -272,6 +273,58 @@ class AgentScope:
         the others stay where they are and come back in ``refused`` with their divergence."""
         return await _evolution.upgrade_all(self, plan, to)
 
+    # -- schedules ----------------------------------------------------------------------------
+
+    async def schedule(self, name: str, plan: str, *, cron: str, timezone: str = "UTC",
+                       params: Any = None, overlap: str = "skip",
+                       catch_up: str = "latest") -> Schedule:
+        """Start an instance of ``plan`` (its latest version then) at every slot of
+        ``cron`` in ``timezone``; replaces a schedule of the same name.
+
+        Each slot starts exactly one instance, id ``<name>-<slot in UTC>``, with
+        ``params`` as its payload and the slot's time as ``event.timestamp``.
+        ``overlap`` (``skip``, ``queue``, ``allow``) says what a slot does while the
+        previous instance is active; ``catch_up`` (``none``, ``latest``, ``all``) what
+        happens to slots missed while no worker ran. Needs the ``schedules`` extra.
+        """
+        return await _schedules.create_schedule(self, name, plan, cron=cron,
+                                                timezone=timezone, params=params,
+                                                overlap=overlap, catch_up=catch_up)
+
+    async def schedules(self) -> builtins.list[Schedule]:
+        """This agent's schedules, by name."""
+        self._engine.check_open()
+        return [Schedule.from_record(r)
+                for r in await self._engine.store.get_schedules(self.agent_id)]
+
+    async def get_schedule(self, name: str) -> Schedule:
+        """One schedule; ``UsageError`` if this agent has none by that name."""
+        self._engine.check_open()
+        found = await self._engine.store.get_schedules(self.agent_id, name)
+        if not found:
+            raise UsageError(f"this agent has no schedule named {name!r}")
+        return Schedule.from_record(found[0])
+
+    async def pause_schedule(self, name: str) -> Schedule:
+        """Stop firing; slots that pass while paused are dropped."""
+        await self.get_schedule(name)
+        await self._engine.store.set_schedule_paused(self.agent_id, name, True, None)
+        return await self.get_schedule(name)
+
+    async def resume_schedule(self, name: str) -> Schedule:
+        """Fire again, from the next slot after now."""
+        current = await self.get_schedule(name)
+        following = _schedules.next_slot(current.cron, current.timezone,
+                                         self._engine.clock.now())
+        await self._engine.store.set_schedule_paused(self.agent_id, name, False, following)
+        self._engine.schedules_changed()
+        return await self.get_schedule(name)
+
+    async def delete_schedule(self, name: str) -> None:
+        """Delete the schedule; the instances it started are untouched."""
+        self._engine.check_open()
+        if not await self._engine.store.delete_schedule(self.agent_id, name):
+            raise UsageError(f"this agent has no schedule named {name!r}")
 
 
 class Instance:

@@ -21,6 +21,7 @@ from agents_durable.store._records import (
     LogRecord,
     NewInstance,
     PlanVersionRecord,
+    ScheduleRecord,
     StepRecord,
 )
 
@@ -171,3 +172,37 @@ class Store(Protocol):
         delivers the end to its parent as a ``CHILD_EVENT`` event (payload ``{id,
         status, output, error}``; waking a waiting parent) and terminates its active
         children that do not outlive it, recursively (``_sqlite_children``)."""
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        """Insert or replace the schedule ``(record.agent_id, record.name)``."""
+
+    async def get_schedules(self, agent_id: str,
+                            name: str | None = None) -> list[ScheduleRecord]:
+        """The agent's schedules by name (all, or the one named)."""
+
+    async def set_schedule_paused(self, agent_id: str, name: str, paused: bool,
+                                  next_at: float | None) -> bool:
+        """Pause or resume (with the next slot from now); False if there is none."""
+
+    async def delete_schedule(self, agent_id: str, name: str) -> bool:
+        """Delete it (its instances stay); False if there is none."""
+
+    async def due_schedules(self, now: float) -> list[ScheduleRecord]:
+        """Unpaused schedules of every agent whose ``next_at`` has come (at most 100)."""
+
+    async def next_schedule_at(self) -> float | None:
+        """The earliest ``next_at`` of any unpaused schedule."""
+
+    async def schedule_active(self, agent_id: str, name: str) -> bool:
+        """Whether an instance the schedule started is still active."""
+
+    async def fire_schedule(self, agent_id: str, name: str, *, expected_next_at: float,
+                            instances: Sequence[NewInstance], next_at: float | None,
+                            held: float | None) -> list[str]:
+        """In one transaction, iff ``next_at`` still is ``expected_next_at``: create
+        ``instances`` (queued, due at their ``created_at``, marked with the schedule;
+        ids already taken are slots that fired before and are skipped) and store the new
+        ``next_at`` and ``held``. Returns the ids created. The ids are derived from the
+        slot, so each slot starts one instance with any number of workers."""

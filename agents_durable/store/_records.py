@@ -21,6 +21,7 @@ __all__ = [
     "LogRecord",
     "NewInstance",
     "PlanVersionRecord",
+    "ScheduleRecord",
     "StepRecord",
 ]
 
@@ -188,3 +189,25 @@ class Finish:
     #: The activation ended without a verdict (cancelled, or the store failed): the
     #: instance keeps its crash count. Only meaningful with ``status="queued"``.
     handed_back: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRecord:
+    """A named cron schedule of one agent: which plan it starts, when, and how.
+
+    ``next_at`` is the earliest slot not handled yet (epoch seconds); ``held`` a slot that
+    waits for the previous instance to end (``overlap="queue"``).
+    """
+
+    agent_id: str
+    name: str
+    plan: str
+    cron: str
+    timezone: str
+    params: str  # JSON
+    overlap: str  # skip | queue | allow
+    catch_up: str  # none | latest | all
+    paused: bool
+    next_at: float | None
+    held: float | None
+    created_at: float

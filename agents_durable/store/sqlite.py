@@ -33,6 +33,7 @@ from agents_durable.errors import (
     StoreError,
     StoreUnavailable,
 )
+from agents_durable.store import _sqlite_schedules as schedules
 from agents_durable.store._decode import (
     corrupt_instance,
     decode_audit,
@@ -56,6 +57,7 @@ from agents_durable.store._records import (
     LogRecord,
     NewInstance,
     PlanVersionRecord,
+    ScheduleRecord,
     StepRecord,
 )
 from agents_durable.store._schema import check_existing, migrate, transaction
@@ -369,6 +371,35 @@ class SQLiteStore:
 
     async def agent_storage_bytes(self, agent_id: str) -> int:
         return await self._call(_agent_storage_bytes, agent_id)
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        await self._call(schedules.put_schedule, record)
+
+    async def get_schedules(self, agent_id: str,
+                            name: str | None = None) -> list[ScheduleRecord]:
+        return await self._call(schedules.get_schedules, agent_id, name)
+
+    async def set_schedule_paused(self, agent_id: str, name: str, paused: bool,
+                                  next_at: float | None) -> bool:
+        return await self._call(schedules.set_paused, agent_id, name, paused, next_at)
+
+    async def delete_schedule(self, agent_id: str, name: str) -> bool:
+        return await self._call(schedules.delete_schedule, agent_id, name)
+
+    async def due_schedules(self, now: float) -> list[ScheduleRecord]:
+        return await self._call(schedules.due_schedules, now)
+
+    async def next_schedule_at(self) -> float | None:
+        return await self._call(schedules.next_schedule_at)
+
+    async def schedule_active(self, agent_id: str, name: str) -> bool:
+        return await self._call(schedules.schedule_active, agent_id, name)
+
+    async def fire_schedule(self, agent_id: str, name: str, *, expected_next_at: float,
+                            instances: Sequence[NewInstance], next_at: float | None,
+                            held: float | None) -> list[str]:
+        return await self._call(schedules.fire, agent_id, name, expected_next_at,
+                                list(instances), next_at, held)
 
     async def start_child(self, parent_pk: int, new: NewInstance, *, keep: bool) -> bool:
         return await self._call(start_child, parent_pk, new, keep)
