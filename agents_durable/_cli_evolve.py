@@ -99,3 +99,51 @@ async def fork(args: argparse.Namespace, engine: ad.Engine,
          {"id": new.id, "from": args.id, "plan": status.plan, "version": status.version,
           "status": status.status})
     return EXIT_OK
+
+
+def add_schedule_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    schedule = add("schedule", "start a plan at every slot of a cron expression")
+    schedule.add_argument("name", metavar="NAME", help="schedule name (replaces one so named)")
+    schedule.add_argument("plan", metavar="PLAN", help="plan name (its latest version runs)")
+    schedule.add_argument("--cron", required=True, help="five fields, e.g. '0 9 * * MON'")
+    schedule.add_argument("--timezone", default="UTC", help="IANA zone (default UTC)")
+    schedule.add_argument("--params", help="params as JSON, @FILE or - for stdin")
+    schedule.add_argument("--overlap", default="skip", choices=("skip", "queue", "allow"))
+    schedule.add_argument("--catch-up", default="latest", choices=("none", "latest", "all"))
+    add("schedules", "list the agent's schedules")
+    for name, help in (("schedule-pause", "stop a schedule firing"),
+                       ("schedule-resume", "fire a paused schedule again from now on"),
+                       ("schedule-delete", "delete a schedule (its instances stay)")):
+        add(name, help).add_argument("name", metavar="NAME")
+
+
+def _schedule_line(schedule: ad.Schedule) -> str:
+    when = "paused" if schedule.paused else f"next {schedule.next_at:%Y-%m-%d %H:%M} UTC"
+    return (f"{schedule.name}: plan {schedule.plan!r} at '{schedule.cron}' "
+            f"({schedule.timezone}), overlap {schedule.overlap}, catch-up "
+            f"{schedule.catch_up}; {when}")
+
+
+async def schedules(args: argparse.Namespace, engine: ad.Engine,
+                    emit: Callable[[argparse.Namespace, str, Any], None], params: Any) -> int:
+    agent = engine.agent(args.agent)
+    if args.command == "schedule":
+        made = await agent.schedule(args.name, args.plan, cron=args.cron,
+                                    timezone=args.timezone, params=params,
+                                    overlap=args.overlap, catch_up=args.catch_up)
+        emit(args, _schedule_line(made), made.model_dump(mode="json"))
+        return EXIT_OK
+    if args.command == "schedules":
+        found = await agent.schedules()
+        text = "\n".join(_schedule_line(s) for s in found) or \
+            f"no schedules for agent {args.agent!r}"
+        emit(args, text, [s.model_dump(mode="json") for s in found])
+        return EXIT_OK
+    if args.command == "schedule-delete":
+        await agent.delete_schedule(args.name)
+        emit(args, f"deleted schedule {args.name}", {"ok": True, "name": args.name})
+        return EXIT_OK
+    changed = await (agent.pause_schedule(args.name) if args.command == "schedule-pause"
+                     else agent.resume_schedule(args.name))
+    emit(args, _schedule_line(changed), changed.model_dump(mode="json"))
+    return EXIT_OK

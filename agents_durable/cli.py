@@ -8,6 +8,8 @@
     agents-durable pause ID | resume ID | terminate ID | restart ID [--from-step NAME[:N]]
     agents-durable upgrade PLAN [--version N] [--id ID ...] [--dry-run]
     agents-durable fork ID [--from-step NAME[:N]] [--plan P] [--new-id NEW]
+    agents-durable schedule NAME PLAN --cron EXPR [--timezone TZ] | schedules
+    agents-durable schedule-pause|schedule-resume|schedule-delete NAME
     agents-durable worker [--tools SPEC]              run instances until SIGINT/SIGTERM
     agents-durable demo                               a plan end to end, on a fake clock
 
@@ -332,6 +334,10 @@ async def _evolve(args: argparse.Namespace, engine: ad.Engine) -> int:
 
     if args.command == "upgrade":
         return await _cli_evolve.upgrade(args, engine, _emit)
+    if args.command.startswith("schedule"):
+        params = (_json_option(args.params, "--params", engine.limits.max_payload_bytes)
+                  if args.command == "schedule" else None)
+        return await _cli_evolve.schedules(args, engine, _emit, params)
     return await _cli_evolve.fork(args, engine, _emit, _from_step(args.from_step))
 
 
@@ -497,6 +503,7 @@ def _parser() -> argparse.ArgumentParser:
     from agents_durable import _cli_evolve
 
     _cli_evolve.add_commands(add)
+    _cli_evolve.add_schedule_commands(add)
     worker = add("worker", "run instances until SIGINT or SIGTERM", tools)
     worker.add_argument("--grant", dest="grant_agents", action="append", metavar="AGENT",
                         help="grant the tools to this agent (repeatable; default: --agent)")
@@ -516,7 +523,8 @@ _CLIENT_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[int]]]
     "submit": _submit, "start": _start, "status": _status, "history": _history,
     "list": _list, "event": _event, "pause": _control, "resume": _control,
     "terminate": _control, "restart": _control, "upgrade": _evolve,
-    "fork": _evolve,
+    "fork": _evolve, "schedule": _evolve, "schedules": _evolve, "schedule-pause": _evolve,
+    "schedule-resume": _evolve, "schedule-delete": _evolve,
 }
 
 

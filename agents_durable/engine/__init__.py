@@ -25,6 +25,7 @@ from agents_durable.engine._replay_check import (
     UpgradeCheck,
     UpgradeReport,
 )
+from agents_durable.engine._schedules import Schedule
 from agents_durable.engine._tools import ToolRegistry, ToolSpec
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Limits",
     "LogEntry",
     "PlanVersion",
+    "Schedule",
     "StepEntry",
     "StepRef",
     "SystemClock",

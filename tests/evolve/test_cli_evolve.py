@@ -77,3 +77,32 @@ def test_fork_from_an_unknown_step_is_one_usage_line(tmp_path: Path,
     assert "no recorded step 'nope'" in captured.err
     assert main(["upgrade", "nope", "--db", str(db), "--agent", "shop"]) == 1
     assert "no plan with name 'nope'" in capsys.readouterr().err
+
+
+def test_schedules_from_the_command_line(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from agents_durable.cli import main
+
+    db = tmp_path / "sched.db"
+
+    async def setup() -> None:
+        async with ad.Engine.open(db, worker=False) as engine:
+            await engine.agent("ops").register_plan("order", V1)
+
+    anyio.run(setup)
+    base = ["--db", str(db), "--agent", "ops"]
+    assert main(["schedule", "daily", "order", "--cron", "0 9 * * *", "--timezone",
+                 "Europe/Berlin", "--params", '{"n": 1}', "--overlap", "queue", *base]) == 0
+    assert "daily: plan 'order' at '0 9 * * *' (Europe/Berlin), overlap queue" in \
+        capsys.readouterr().out
+    assert main(["schedule-pause", "daily", *base]) == 0
+    assert "paused" in capsys.readouterr().out
+    assert main(["schedules", "--json", *base]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["name"], listed["paused"], listed["params"]) == ("daily", True, {"n": 1})
+    assert main(["schedule-resume", "daily", *base]) == 0
+    assert "next " in capsys.readouterr().out
+    assert main(["schedule", "bad", "order", "--cron", "nope", *base]) == 2
+    assert "cron expression 'nope' is invalid" in capsys.readouterr().err
+    assert main(["schedule-delete", "daily", *base]) == 0
+    assert main(["schedule-delete", "daily", *base]) == 2
