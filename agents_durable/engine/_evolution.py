@@ -184,6 +184,13 @@ async def fork(instance: Instance, from_step: str | tuple[str, int] | None,
                              f"(occurrence {occurrence})")
         point = {"name": name, "occurrence": occurrence, "seq": match[0].seq}
         rows = [r for r in rows if r.seq < match[0].seq]
+    waiting_child = next((r for r in rows if r.kind == "child"
+                          and r.state not in ("done", "failed")), None)
+    if waiting_child is not None:
+        # its child belongs to this instance: the copy would wait for a child it cannot own
+        raise UsageError(f"cannot fork instance {instance.id!r} past step "
+                         f"{waiting_child.name!r}: it still waits for its child plan; fork "
+                         f"from that step or an earlier one")
     target = (await scope.get_plan(hash=record.plan_hash) if plan is None
               else await _target(scope, record, plan) if isinstance(plan, int)
               else await _any_version(scope, plan))

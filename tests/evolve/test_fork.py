@@ -103,3 +103,27 @@ async def run(event, step):
         await original.fork("nope")
     with pytest.raises(ad.InstanceExists):
         await original.fork("pause", id=fork.id)
+
+
+async def test_a_fork_never_copies_a_wait_for_a_child(engine: ad.Engine,
+                                                      clock: FakeClock) -> None:
+    agent = engine.agent("writer")
+    await agent.register_plan("nap", '''
+async def run(event, step):
+    await step.sleep("nap", "1 hour")
+    return "rested"
+''')
+    await agent.register_plan("parent", '''
+async def run(event, step):
+    first = await step.do("first", lambda: 1)
+    rested = await step.run_plan("nap")
+    return [first, rested]
+''')
+    parent = await agent.create("parent", id="p")
+    await clock.advance("1 minute")
+    with pytest.raises(ad.UsageError, match="still waits for its child"):
+        await parent.fork()
+    fork = await parent.fork("nap", id="p2")  # from the child step: it starts its own
+    await clock.advance("1 hour")
+    assert (await fork.wait(timeout=10)).output == [1, "rested"]
+    assert (await parent.wait(timeout=10)).output == [1, "rested"]
