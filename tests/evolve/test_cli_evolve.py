@@ -1,4 +1,4 @@
-"""``agents-durable upgrade`` and ``fork``, run in a subprocess as a user runs them."""
+"""``agents-durable upgrade``, ``fork`` and the schedule commands, as a user runs them."""
 
 from __future__ import annotations
 
@@ -12,48 +12,51 @@ import agents_durable as ad
 from tests.cli.test_cli import cli
 from tests.evolve.test_upgrade import V1, V2_FIXED, V2_RENAMED
 
-pytestmark = pytest.mark.anyio
 
+def test_upgrade_and_fork_from_the_command_line(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from agents_durable.cli import main
 
-async def test_upgrade_and_fork_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
-    # the real clock throughout: the commands below run in processes of their own
-    async with ad.Engine.open(db) as engine:
-        agent = engine.agent("shop")
-        await agent.register_plan("order", V1)
-        instance = await agent.create("order", id="o1")
-        with anyio.fail_after(10):
-            while (await instance.status()).status != "waiting":
-                await anyio.sleep(0.02)
-        await agent.register_plan("order", V2_RENAMED)
-        await agent.register_plan("order", V2_FIXED)
+    base = ["--db", str(db), "--agent", "shop"]
 
-    refused = cli(tmp_path, "upgrade", "order", "--version", "2", "--db", str(db),
-                  "--agent", "shop")
+    async def setup() -> None:
+        # the real clock throughout: the first command runs in a process of its own
+        async with ad.Engine.open(db) as engine:
+            agent = engine.agent("shop")
+            await agent.register_plan("order", V1)
+            instance = await agent.create("order", id="o1")
+            with anyio.fail_after(10):
+                while (await instance.status()).status != "waiting":
+                    await anyio.sleep(0.02)
+            await agent.register_plan("order", V2_RENAMED)
+            await agent.register_plan("order", V2_FIXED)
+
+    anyio.run(setup)
+    refused = cli(tmp_path, "upgrade", "order", "--version", "2", *base)
     assert refused.returncode == 1, refused.stderr
     assert "o1: refused" in refused.stdout and "'fetch order'" in refused.stdout
     assert "line 5" in refused.stdout
 
-    dry = cli(tmp_path, "upgrade", "order", "--dry-run", "--json", "--db", str(db),
-              "--agent", "shop")
-    assert dry.returncode == 0, dry.stderr
-    assert json.loads(dry.stdout)["upgraded"] == ["o1"]
-    moved = cli(tmp_path, "upgrade", "order", "--id", "o1", "--json", "--db", str(db),
-                "--agent", "shop")
-    assert moved.returncode == 0, moved.stderr
-    assert json.loads(moved.stdout)["version"] == 3
-    forked = cli(tmp_path, "fork", "o1", "--from-step", "approval", "--new-id", "o2",
-                 "--json", "--db", str(db), "--agent", "shop")
-    assert forked.returncode == 0, forked.stderr
-    assert json.loads(forked.stdout)["id"] == "o2"
+    # the same command line in this process (a subprocess each costs a second)
+    assert main(["upgrade", "order", "--dry-run", "--json", *base]) == 0
+    assert json.loads(capsys.readouterr().out)["upgraded"] == ["o1"]
+    assert main(["upgrade", "order", "--id", "o1", "--json", *base]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == 3
+    assert main(["fork", "o1", "--from-step", "approval", "--new-id", "o2", "--json",
+                 *base]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "o2"
 
-    async with ad.Engine.open(db) as engine:
-        agent = engine.agent("shop")
-        for id in ("o1", "o2"):
-            instance = await agent.get(id)
-            await instance.send_event("approved")
-            status = await instance.wait(timeout=10)
-            assert (status.version, status.output) == (3, 35)
+    async def finish() -> None:
+        async with ad.Engine.open(db) as engine:
+            agent = engine.agent("shop")
+            for id in ("o1", "o2"):
+                instance = await agent.get(id)
+                await instance.send_event("approved")
+                status = await instance.wait(timeout=10)
+                assert (status.version, status.output) == (3, 35)
+
+    anyio.run(finish)
 
 
 def test_fork_from_an_unknown_step_is_one_usage_line(tmp_path: Path,
