@@ -11,6 +11,7 @@ from agents_durable import display as display  # registers the models' views
 from agents_durable import testing
 from agents_durable.engine import (
     AgentScope,
+    Divergence,
     Engine,
     ErrorInfo,
     History,
@@ -20,7 +21,11 @@ from agents_durable.engine import (
     Limits,
     PlanVersion,
     RetentionPolicy,
+    Schedule,
     StepEntry,
+    StepRef,
+    UpgradeCheck,
+    UpgradeReport,
 )
 from agents_durable.errors import (
     AgentsDurableError,
@@ -49,6 +54,7 @@ from agents_durable.errors import (
     ToolError,
     ToolNotFound,
     ToolUsageError,
+    UpgradeRefused,
     UsageError,
 )
 from agents_durable.plans import (
@@ -69,6 +75,7 @@ __all__ = [
     "CompiledPlan",
     "CorruptRecord",
     "Diagnostic",
+    "Divergence",
     "Engine",
     "EngineClosed",
     "EngineLocked",
@@ -97,13 +104,18 @@ __all__ = [
     "QuarantinedError",
     "RetentionPolicy",
     "RunError",
+    "Schedule",
     "StepEntry",
     "StepFailed",
+    "StepRef",
     "StoreError",
     "StoreUnavailable",
     "ToolError",
     "ToolNotFound",
     "ToolUsageError",
+    "UpgradeCheck",
+    "UpgradeRefused",
+    "UpgradeReport",
     "UsageError",
     "compile_plan",
     "testing",

@@ -6,6 +6,10 @@
     agents-durable status ID | history ID | list [--status S] [--plan P]
     agents-durable event ID TYPE [--payload JSON]
     agents-durable pause ID | resume ID | terminate ID | restart ID [--from-step NAME[:N]]
+    agents-durable upgrade PLAN [--version N] [--id ID ...] [--dry-run]
+    agents-durable fork ID [--from-step NAME[:N]] [--plan P] [--new-id NEW]
+    agents-durable schedule NAME PLAN --cron EXPR [--timezone TZ] | schedules
+    agents-durable schedule-pause|schedule-resume|schedule-delete NAME
     agents-durable worker [--tools SPEC]              run instances until SIGINT/SIGTERM
     agents-durable mcp [--tools SPEC] [--worker]      serve the agent's toolkit over MCP (stdio)
     agents-durable demo                               a plan end to end, on a fake clock
@@ -358,6 +362,18 @@ async def _purge(args: argparse.Namespace, engine: ad.Engine) -> int:
     return EXIT_OK
 
 
+async def _evolve(args: argparse.Namespace, engine: ad.Engine) -> int:
+    from agents_durable import _cli_evolve
+
+    if args.command == "upgrade":
+        return await _cli_evolve.upgrade(args, engine, _emit)
+    if args.command.startswith("schedule"):
+        params = (_json_option(args.params, "--params", engine.limits.max_payload_bytes)
+                  if args.command == "schedule" else None)
+        return await _cli_evolve.schedules(args, engine, _emit, params)
+    return await _cli_evolve.fork(args, engine, _emit, _from_step(args.from_step))
+
+
 async def _worker(args: argparse.Namespace) -> int:
     import agents_durable as ad
 
@@ -544,6 +560,10 @@ def _parser() -> argparse.ArgumentParser:
     restart.add_argument("id", metavar="ID")
     restart.add_argument("--from-step", metavar="NAME[:N]",
                          help="keep results before occurrence N (default 1) of step NAME")
+    from agents_durable import _cli_evolve
+
+    _cli_evolve.add_commands(add)
+    _cli_evolve.add_schedule_commands(add)
     worker = add("worker", "run instances until SIGINT or SIGTERM", tools)
     worker.add_argument("--grant", dest="grant_agents", action="append", metavar="AGENT",
                         help="grant the tools to this agent (repeatable; default: --agent)")
@@ -581,7 +601,11 @@ _CLIENT_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[int]]]
     "submit": _submit, "start": _start, "status": _status, "history": _history,
     "list": _list, "event": _event, "pause": _control, "resume": _control,
     "terminate": _control, "restart": _control, "delete": _delete, "purge": _purge,
+    "upgrade": _evolve,
+    "fork": _evolve, "schedule": _evolve, "schedules": _evolve, "schedule-pause": _evolve,
+    "schedule-resume": _evolve, "schedule-delete": _evolve,
 }
+
 
 
 async def _client(args: argparse.Namespace) -> int:

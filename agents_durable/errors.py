@@ -21,6 +21,7 @@ The tree is split by who can act on the error::
     │   ├── InstanceNotFound              unknown id, or another agent's id (indistinguishable)
     │   ├── InstanceExists                the id is already taken for this agent
     │   ├── InstanceNotActive             the instance finished (or, to delete, has not yet)
+    │   ├── UpgradeRefused                the target plan does not replay the journal (.checks)
     │   ├── ToolNotFound                  a grant or call names a tool nobody registered
     │   └── EngineClosed                  the engine was used after it closed
     └── StoreError                        infrastructure: the database
@@ -82,6 +83,7 @@ __all__ = [
     "ToolError",
     "ToolNotFound",
     "ToolUsageError",
+    "UpgradeRefused",
     "UsageError",
 ]
 
@@ -116,7 +118,16 @@ class RunError(AgentsDurableError):
 
 
 class NondeterminismError(RunError):
-    """Replay requested a different step than the journal recorded at that position."""
+    """Replay requested a different step than the journal recorded at that position.
+
+    ``recorded`` and ``requested`` are ``(kind, name, occurrence)`` of the two steps (None
+    where the divergence was not at one step call)."""
+
+    def __init__(self, message: str, *, recorded: tuple[str, str, int] | None = None,
+                 requested: tuple[str, str, int] | None = None) -> None:
+        self.recorded = recorded
+        self.requested = requested
+        super().__init__(message)
 
 
 class BudgetExceeded(RunError):
@@ -180,6 +191,16 @@ class InstanceNotActive(UsageError):
         self.instance_id = instance_id
         self.status = status
         super().__init__(f"cannot {operation} instance {instance_id!r}: it is {status}")
+
+
+class UpgradeRefused(UsageError):
+    """An upgrade or a fork was refused: the target plan version does not replay the
+    instance's journal exactly. ``checks`` holds the ``UpgradeCheck`` of each refused
+    instance (its first divergence, with the plan line)."""
+
+    def __init__(self, message: str, checks: Sequence[Any] = ()) -> None:
+        self.checks = list(checks)
+        super().__init__(message)
 
 
 class ToolNotFound(UsageError):

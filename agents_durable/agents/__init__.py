@@ -27,6 +27,7 @@ from agents_durable.agents._inputs import (
     SendPlanEventInput,
     StartPlanInput,
     SubmitPlanInput,
+    UpgradeInstancesInput,
 )
 from agents_durable.agents._instructions import EXAMPLE_PLANS, example_plan_source
 from agents_durable.agents._results import (
@@ -47,6 +48,8 @@ from agents_durable.agents._results import (
     StepView,
     ToolFailure,
     ToolResult,
+    UpgradeRefusal,
+    UpgradesDone,
 )
 from agents_durable.agents._toolkit import PlanToolkit, ToolkitFunction
 
@@ -79,5 +82,8 @@ __all__ = [
     "ToolFailure",
     "ToolResult",
     "ToolkitFunction",
+    "UpgradeInstancesInput",
+    "UpgradeRefusal",
+    "UpgradesDone",
     "example_plan_source",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "SendPlanEventInput",
     "StartPlanInput",
     "SubmitPlanInput",
+    "UpgradeInstancesInput",
 ]
 
 #: The longest ``plan_status(wait_seconds=...)`` a model may ask for, in real seconds.
@@ -102,3 +103,19 @@ class ListInstancesInput(_Input):
 
     status: Status | None = Field(
         default=None, description="Only instances in this status; omit for all.")
+
+
+class UpgradeInstancesInput(_Input):
+    """Arguments of upgrade_instances."""
+
+    plan: str = Field(description="The name of the plan whose running instances should "
+                                  "move to a newer version you submitted.")
+    version: int | None = Field(
+        default=None, ge=1, description="The version to move them to; omit for the "
+                                        "plan's latest version.")
+    instance_ids: list[str] | None = Field(
+        default=None, max_length=100,
+        description="Only these instances; omit for every running instance of the plan.")
+    dry_run: bool = Field(
+        default=False, description="Only check which instances the version replays "
+                                   "exactly; move nothing.")

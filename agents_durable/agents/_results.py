@@ -35,6 +35,8 @@ __all__ = [
     "StepView",
     "ToolFailure",
     "ToolResult",
+    "UpgradeRefusal",
+    "UpgradesDone",
 ]
 
 #: Why a toolkit call failed. Stable: prompts and agents rely on these codes.
@@ -211,6 +213,30 @@ class EventSent(_Result):
     status: Status
 
 
+class UpgradeRefusal(_Result):
+    """An instance the version does not replay exactly: where its journal and the new
+    code part ways (``recorded`` step vs ``requested`` step, the plan ``line``)."""
+
+    instance_id: str
+    message: str
+    recorded: str | None = None
+    requested: str | None = None
+    line: int | None = None
+    source: str | None = None
+
+
+class UpgradesDone(_Result):
+    """``upgrade_instances``: ``upgraded`` moved to ``version`` (with ``dry_run``: would
+    move); ``refused`` stay on their version, each with its first divergence."""
+
+    ok: Literal[True] = True
+    plan: str
+    version: int
+    dry_run: bool
+    upgraded: list[str]
+    refused: list[UpgradeRefusal]
+
+
 #: Anything a toolkit function returns.
 ToolResult = (PlanChecked | PlanSubmitted | PlanListing | InstanceView | InstanceHistory
-              | InstanceListing | EventSent | ToolFailure)
+              | InstanceListing | EventSent | UpgradesDone | ToolFailure)

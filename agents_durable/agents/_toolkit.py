@@ -30,6 +30,7 @@ from agents_durable.agents._inputs import (
     SendPlanEventInput,
     StartPlanInput,
     SubmitPlanInput,
+    UpgradeInstancesInput,
 )
 from agents_durable.agents._results import (
     AttemptView,
@@ -48,12 +49,22 @@ from agents_durable.agents._results import (
     StepView,
     ToolFailure,
     ToolResult,
+    UpgradeRefusal,
+    UpgradesDone,
 )
-from agents_durable.errors import AgentsDurableError, PlanRejected
+from agents_durable.errors import AgentsDurableError, PlanRejected, UpgradeRefused
 from agents_durable.plans import PlanPolicy, compile_plan
 
 if TYPE_CHECKING:
-    from agents_durable.engine import AgentScope, Engine, Instance, InstanceStatus, StepEntry
+    from agents_durable.engine import (
+        AgentScope,
+        Engine,
+        Instance,
+        InstanceStatus,
+        StepEntry,
+        StepRef,
+        UpgradeCheck,
+    )
 
 __all__ = ["PlanToolkit", "ToolkitFunction"]
 
@@ -260,6 +271,23 @@ class PlanToolkit:
         return cast("InstanceListing | ToolFailure",
                     await self.call("list_instances", {"status": status}))
 
+    async def upgrade_instances(self, plan: str, version: int | None = None,
+                                instance_ids: list[str] | None = None,
+                                dry_run: bool = False) -> UpgradesDone | ToolFailure:
+        """Move your running instances of a plan to a newer version you submitted.
+
+        Use it after fixing a bug: submit_plan the fix, then upgrade_instances. Each
+        instance is first replayed against the new version without running anything;
+        only an instance whose saved steps the new code asks for again, same names in
+        the same order, moves (it then goes on under the new code). The rest stay where
+        they are and come back in refused, with the recorded step, the step the new code
+        asks for instead and its line. Change code after the saved steps, or add steps
+        after them; never rename or reorder steps an instance already ran.
+        """
+        return cast("UpgradesDone | ToolFailure", await self.call(
+            "upgrade_instances", {"plan": plan, "version": version,
+                                  "instance_ids": instance_ids, "dry_run": dry_run}))
+
     # -- implementations (arguments already validated) ---------------------------------------
 
     async def _check_plan(self, args: CheckPlanInput) -> PlanChecked:
@@ -267,8 +295,11 @@ class PlanToolkit:
         if any(d.severity == "error" for d in diagnostics):
             raise PlanRejected(diagnostics)
         plan = compile_plan(args.source, self._scope.policy, tools=self._scope.tools)
+        # not an error yet: the child may be submitted next, or be this plan itself
+        unknown = [d.model_copy(update={"severity": "warning"})
+                   for d in await self._scope.check_child_plans(plan.outline)]
         return PlanChecked(description=plan.description, outline=list(plan.outline),
-                           warnings=diagnostics)
+                           warnings=[*diagnostics, *unknown])
 
     async def _submit_plan(self, args: SubmitPlanInput) -> PlanSubmitted:
         version = await self._scope.register_plan(args.name, args.source)
@@ -321,6 +352,58 @@ class PlanToolkit:
                                        updated=s.updated) for s in page.items],
             more=page.next_cursor is not None)
 
+    async def _upgrade_instances(self, args: UpgradeInstancesInput) -> UpgradesDone:
+        target = await self._scope.get_plan(args.plan, version=args.version)
+        ids = (list(args.instance_ids) if args.instance_ids is not None
+               else [s.id for s in await _active(self._scope, target.name)])
+        upgraded: list[str] = []
+        refused: list[UpgradeRefusal] = []
+        for instance_id in ids:
+            instance = await self._instance(instance_id)
+            if args.dry_run:
+                [check] = await self._scope.verify_upgrade([instance], to=target)
+            else:
+                try:
+                    check = await instance.upgrade(to=target)
+                except UpgradeRefused as error:
+                    [check] = error.checks
+            if check.compatible:
+                upgraded.append(instance_id)
+            else:
+                refused.append(_refusal(check))
+        return UpgradesDone(plan=target.name, version=target.version, dry_run=args.dry_run,
+                            upgraded=upgraded, refused=refused)
+
+
+async def _active(scope: AgentScope, plan: str) -> list[InstanceStatus]:
+    found = []
+    for status in ("queued", "waiting", "paused", "running"):
+        cursor = None
+        while True:
+            page = await scope.list(status=status, plan=plan, limit=1000, cursor=cursor)
+            found += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    return sorted(found, key=lambda s: s.created)
+
+
+def _step_text(ref: StepRef | None) -> str | None:
+    if ref is None:
+        return None
+    again = f" #{ref.occurrence}" if ref.occurrence > 1 else ""
+    return f"{ref.kind} {ref.name!r}{again}"
+
+
+def _refusal(check: UpgradeCheck) -> UpgradeRefusal:
+    divergence = check.divergence
+    if divergence is None:
+        return UpgradeRefusal(instance_id=check.id, message="not compatible")
+    return UpgradeRefusal(instance_id=check.id, message=divergence.message,
+                          recorded=_step_text(divergence.recorded),
+                          requested=_step_text(divergence.requested), line=divergence.line,
+                          source=divergence.source)
+
 
 _Implementation = Callable[[PlanToolkit, Any], Awaitable[ToolResult]]
 
@@ -334,4 +417,5 @@ _FUNCTIONS: dict[str, tuple[type[BaseModel], _Implementation]] = {
     "send_plan_event": (SendPlanEventInput, PlanToolkit._send_plan_event),
     "list_plans": (ListPlansInput, PlanToolkit._list_plans),
     "list_instances": (ListInstancesInput, PlanToolkit._list_instances),
+    "upgrade_instances": (UpgradeInstancesInput, PlanToolkit._upgrade_instances),
 }

@@ -20,12 +20,20 @@ from agents_durable.engine._models import (
     StepEntry,
 )
 from agents_durable.engine._observe import Observer
+from agents_durable.engine._replay_check import (
+    Divergence,
+    StepRef,
+    UpgradeCheck,
+    UpgradeReport,
+)
 from agents_durable.engine._retention import RetentionPolicy
+from agents_durable.engine._schedules import Schedule
 from agents_durable.engine._tools import ToolRegistry, ToolSpec
 
 __all__ = [
     "AgentScope",
     "Clock",
+    "Divergence",
     "Engine",
     "ErrorInfo",
     "EventEntry",
@@ -38,10 +46,14 @@ __all__ = [
     "Observer",
     "PlanVersion",
     "RetentionPolicy",
+    "Schedule",
     "StepEntry",
+    "StepRef",
     "SystemClock",
     "ToolRegistry",
     "ToolSpec",
+    "UpgradeCheck",
+    "UpgradeReport",
     "parse_duration",
     "parse_instant",
 ]

@@ -334,7 +334,9 @@ class Activation:
                 f"{recorded.kind} {recorded.name!r} (occurrence {recorded.occurrence}) but the "
                 f"plan now asks for {kind} {name!r} (occurrence {occurrence}). Plans must make "
                 "the same step calls in the same order on every run: read time, randomness "
-                "and ids only through step.now(), step.random() and step.uuid()"))
+                "and ids only through step.now(), step.random() and step.uuid()",
+                recorded=(recorded.kind, recorded.name, recorded.occurrence),
+                requested=(kind, name, occurrence)))
         if recorded is not None and recorded.state not in _STEP_STATES:
             raise self.fail(CorruptRecord(
                 f"journal row {recorded.seq} of instance {self.record.id!r} has an unknown "
@@ -642,9 +644,11 @@ class Activation:
         now = self.clock.now()
         if recorded is None:
             event_type, timeout, match = call._args
-            if not isinstance(event_type, str) or not event_type or len(event_type) > 200:
+            if not isinstance(event_type, str) or not event_type or len(event_type) > 200 \
+                    or event_type.startswith("agents_durable."):
                 raise PlanRuntimeError("wait_for_event needs type='<event type>', a non-empty "
-                                       "string of at most 200 characters")
+                                       "string of at most 200 characters (not starting with "
+                                       "'agents_durable.', the engine's own types)")
             if match is not None and not isinstance(match, dict):
                 raise PlanRuntimeError("wait_for_event match= must be a dict of payload "
                                        "fields, e.g. {'order_id': 7}")
@@ -736,6 +740,11 @@ class Activation:
                                         started_at=now, ended_at=now)
             await self._save(recorded)
         return str(self._decode(recorded.result))
+
+    async def _run_child(self, call: StepCall, recorded: StepRecord | None) -> Any:
+        from agents_durable.engine._children import run_child
+
+        return await run_child(self, call, recorded)
 
     async def run_gather(self, calls: Sequence[Any], scopes: list[Scope | None]) -> list[Any]:
         self._check_alive()

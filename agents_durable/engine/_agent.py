@@ -7,14 +7,16 @@ message, as an id that was never created.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 
+from agents_durable.engine import _evolution, _schedules
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._models import (
     AuditEntry,
@@ -28,16 +30,26 @@ from agents_durable.engine._models import (
     Status,
     StepEntry,
 )
+from agents_durable.engine._replay_check import UpgradeCheck, UpgradeReport
+from agents_durable.engine._schedules import Schedule
 from agents_durable.errors import (
     InstanceNotFound,
     InvalidInstanceId,
     LimitExceeded,
     PlanNotFound,
+    PlanRejected,
     UsageError,
 )
-from agents_durable.plans import Diagnostic, PlanPolicy, compile_plan, validate_plan
+from agents_durable.plans import (
+    Diagnostic,
+    OutlineEntry,
+    PlanPolicy,
+    compile_plan,
+    validate_plan,
+)
 from agents_durable.store import TERMINAL_STATUSES, NewInstance
 from agents_durable.store._decode import instance_run_problem
+from agents_durable.store._records import RESERVED_EVENT_PREFIX
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
@@ -107,11 +119,32 @@ class AgentScope:
         if not isinstance(source, str):
             raise UsageError("plan source must be a str")
         plan = compile_plan(source, self.policy, tools=self.tools)
+        unknown = await self._unknown_child_plans(name, plan.outline)
+        if unknown:
+            raise PlanRejected(unknown)
         outline = json.dumps([entry.model_dump() for entry in plan.outline])
         record, _ = await engine.store.put_plan_version(
             self.agent_id, name, plan.hash, source, plan.description, outline,
             self.policy.model_dump_json(), engine.clock.now())
         return PlanVersion.from_record(record)
+
+    async def _unknown_child_plans(self, name: str | None,
+                                   outline: Sequence[OutlineEntry]) -> list[Diagnostic]:
+        """ADP415 for each ``step.run_plan("literal")`` naming a plan this agent has not
+        registered (the plan may name itself: a plan may recurse through children)."""
+        known = {v.name for v in await self._engine.store.list_plan_versions(self.agent_id)}
+        return [Diagnostic(code="ADP415", line=entry.line, column=0,
+                           message=f"`step.run_plan({entry.name!r})` names a plan you have not "
+                                   "submitted.",
+                           hint="Submit the child plan first (submit_plan), or fix the name; "
+                                f"your plans are: {', '.join(sorted(known)) or 'none yet'}.")
+                for entry in outline
+                if entry.kind == "run_plan" and entry.name is not None
+                and entry.name != name and entry.name not in known]
+
+    async def check_child_plans(self, outline: Sequence[OutlineEntry]) -> list[Diagnostic]:
+        """ADP415 for each literal child plan name in ``outline`` this agent lacks."""
+        return await self._unknown_child_plans(None, outline)
 
     async def get_plan(self, name: str | None = None, *, version: int | None = None,
                        hash: str | None = None) -> PlanVersion:
@@ -221,6 +254,78 @@ class AgentScope:
         return InstanceList(items=items,
                             next_cursor=str(records[-1].pk) if more and records else None)
 
+    # -- evolving instances in flight ------------------------------------------------------
+
+    async def verify_upgrade(self, instances: Instance | str | Iterable[Instance | str],
+                             to: _evolution.PlanTarget = None) -> builtins.list[UpgradeCheck]:
+        """Replay each instance's journal against plan version ``to``, changing nothing.
+
+        ``to`` is a ``PlanVersion``, a version hash, a version number of the instance's
+        plan, or None (its latest version). The replay runs in the sandbox with no step
+        callback, no tool call and no write; each ``UpgradeCheck`` says ``compatible``, or
+        names the first divergence (the recorded step, the requested one, the plan line).
+        """
+        return await _evolution.verify(self, instances, to)
+
+    async def upgrade_all(self, plan: str,
+                          to: _evolution.PlanTarget = None) -> UpgradeReport:
+        """Upgrade every active instance of ``plan`` whose journal ``to`` replays exactly;
+        the others stay where they are and come back in ``refused`` with their divergence."""
+        return await _evolution.upgrade_all(self, plan, to)
+
+    # -- schedules ----------------------------------------------------------------------------
+
+    async def schedule(self, name: str, plan: str, *, cron: str, timezone: str = "UTC",
+                       params: Any = None, overlap: str = "skip",
+                       catch_up: str = "latest") -> Schedule:
+        """Start an instance of ``plan`` (its latest version then) at every slot of
+        ``cron`` in ``timezone``; replaces a schedule of the same name.
+
+        Each slot starts exactly one instance, id ``<name>-<slot in UTC>``, with
+        ``params`` as its payload and the slot's time as ``event.timestamp``.
+        ``overlap`` (``skip``, ``queue``, ``allow``) says what a slot does while the
+        previous instance is active; ``catch_up`` (``none``, ``latest``, ``all``) what
+        happens to slots missed while no worker ran. Needs the ``schedules`` extra.
+        """
+        return await _schedules.create_schedule(self, name, plan, cron=cron,
+                                                timezone=timezone, params=params,
+                                                overlap=overlap, catch_up=catch_up)
+
+    async def schedules(self) -> builtins.list[Schedule]:
+        """This agent's schedules, by name."""
+        self._engine.check_open()
+        return [Schedule.from_record(r)
+                for r in await self._engine.store.get_schedules(self.agent_id)]
+
+    async def get_schedule(self, name: str) -> Schedule:
+        """One schedule; ``UsageError`` if this agent has none by that name."""
+        self._engine.check_open()
+        found = await self._engine.store.get_schedules(self.agent_id, name)
+        if not found:
+            raise UsageError(f"this agent has no schedule named {name!r}")
+        return Schedule.from_record(found[0])
+
+    async def pause_schedule(self, name: str) -> Schedule:
+        """Stop firing; slots that pass while paused are dropped."""
+        await self.get_schedule(name)
+        await self._engine.store.set_schedule_paused(self.agent_id, name, True, None)
+        return await self.get_schedule(name)
+
+    async def resume_schedule(self, name: str) -> Schedule:
+        """Fire again, from the next slot after now."""
+        current = await self.get_schedule(name)
+        following = _schedules.next_slot(current.cron, current.timezone,
+                                         self._engine.clock.now())
+        await self._engine.store.set_schedule_paused(self.agent_id, name, False, following)
+        self._engine.schedules_changed()
+        return await self.get_schedule(name)
+
+    async def delete_schedule(self, name: str) -> None:
+        """Delete the schedule; the instances it started are untouched."""
+        self._engine.check_open()
+        if not await self._engine.store.delete_schedule(self.agent_id, name):
+            raise UsageError(f"this agent has no schedule named {name!r}")
+
 
 class Instance:
     """A handle on one instance of one agent. Cheap; holds only the ids."""
@@ -274,6 +379,9 @@ class Instance:
         engine.check_open()
         if not isinstance(type, str) or not type or len(type) > 256:
             raise UsageError("event type must be a non-empty string of at most 256 characters")
+        if type.startswith(RESERVED_EVENT_PREFIX):
+            raise UsageError(f"event types starting with {RESERVED_EVENT_PREFIX!r} are the "
+                             "engine's own (a child plan's end); use another type")
         text = _json_text(payload, limit=engine.limits.max_payload_bytes, what="event payload")
         await engine.store.add_event(self._scope.agent_id, self.id, type, text,
                                      engine.clock.now())
@@ -322,6 +430,22 @@ class Instance:
         engine.check_open()
         await engine.store.delete_instance(self._scope.agent_id, self.id)
         engine.changed(self._scope.agent_id, self.id)
+    async def upgrade(self, to: _evolution.PlanTarget = None) -> UpgradeCheck:
+        """Move this instance to plan version ``to`` (default: its plan's latest version)
+        if that version replays its journal exactly; else raise ``UpgradeRefused`` with the
+        divergence and change nothing. Atomic, with an ``upgrade`` audit entry; the
+        instance keeps its status and due time and goes on under the new code."""
+        return await _evolution.upgrade(self, to)
+
+    async def fork(self, from_step: str | tuple[str, int] | None = None, *,
+                   plan: PlanVersion | str | int | None = None,
+                   id: str | None = None) -> Instance:
+        """Start a new instance whose journal is a copy of this one's before ``from_step``
+        (``name`` or ``(name, occurrence)``; None copies all of it), so that step and
+        what follows run again there. ``plan`` (a version, a name, a hash or a version
+        number) runs the fork on another version, which must replay the copied prefix
+        exactly (``UpgradeRefused`` otherwise). This instance is left untouched."""
+        return await _evolution.fork(self, from_step, plan, id)
 
     async def wait(self, timeout: float | None = None) -> InstanceStatus:
         """Wait until the instance completes, errors or is terminated; return its status.

@@ -149,6 +149,9 @@ class Engine:
         #: agent id -> (when measured, bytes stored): the per-agent storage quota's view,
         #: re-read at most every ``_USAGE_TTL`` seconds and kept current in between.
         self._agent_usage: dict[str, tuple[float, int]] = {}
+        #: The earliest slot of any schedule (-inf: not read yet), and when it was read.
+        self._schedule_at: float | None = float("-inf")
+        self._schedules_read = 0.0
         #: What the last shutdown did: {"finished": [...], "handed_back": [...],
         #: "unrecorded": [...]} of ``agent/id`` strings (also logged).
         self.shutdown_report: dict[str, list[str]] = {}
@@ -518,32 +521,31 @@ class Engine:
             self._controls_polled = time.monotonic()
             for pk, op in await self.store.pending_controls(list(self._slots)):
                 self.request_control(pk, op)
+        schedule_at = await self._fire_schedules()
+        group = self._group
+        assert group is not None
         busy = [slot for slot in self._slots.values() if not self._stalled(slot)]
         free = self.concurrency - len(busy)
         if free <= 0:
-            return None
+            return schedule_at
         suspects = sum(1 for slot in self._slots.values() if slot.suspect)
         # Shielded from the claim to the start of its activations: a shutdown landing in
         # between would leave claimed instances `running` with nothing to run them (the
-        # claim commits in the store's thread whatever happens to this task). A draining
-        # engine's activations suspend at their first step boundary.
+        # claim commits in the store's thread whatever happens to this task). The drain
+        # waits for a claim in flight; a draining engine's activations suspend at their
+        # first step boundary.
         self._claim_done = claim_done = anyio.Event()
         with anyio.CancelScope(shield=True):
             try:
-                claimed = await self._claim(free, suspects)
+                return await self._claim(group, free, suspects, schedule_at)
             finally:
                 self._claim_done = None
                 claim_done.set()
-        if claimed:
-            return _CLAIMED
-        # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
-        # tools are missing) waits for the notification that changes that, not a timer
-        return await self.store.next_due(after=self.clock.now())
 
-    async def _claim(self, free: int, suspects: int) -> list[InstanceRecord]:
-        """Claim up to ``free`` instances and start their activations."""
-        group = self._group
-        assert group is not None
+    async def _claim(self, group: TaskGroup, free: int, suspects: int,
+                     schedule_at: float | None) -> object:
+        """Claim up to ``free`` instances and start their activations; what to sleep
+        until when nothing was claimed."""
         claimed = await self.store.claim_due(
             self.clock.now(), free, per_agent=self.per_agent_concurrency,
             running=dict(self._agent_running), exclude=self._unrunnable,
@@ -567,7 +569,37 @@ class Engine:
         for slot in slots:
             slot.draining = slot.draining or self._draining
             group.start_soon(self._activate, slot, journals.get(slot.record.pk))
-        return claimed
+        if claimed:
+            return _CLAIMED
+        # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
+        # tools are missing) waits for the notification that changes that, not a timer
+        next_due = await self.store.next_due(after=self.clock.now())
+        if schedule_at is not None and (next_due is None or schedule_at < next_due):
+            return schedule_at
+        return next_due
+
+    def schedules_changed(self) -> None:
+        """A schedule was added, resumed or changed in this process: look again now."""
+        self._schedule_at = float("-inf")
+        self.notify()
+
+    async def _fire_schedules(self) -> float | None:
+        """Start the instances of due schedule slots; the next slot to park for, if any
+        (a slot due already waits for an instance to end: an activation's end wakes us)."""
+        from agents_durable.engine._schedules import fire_due
+
+        now = self.clock.now()
+        if self._schedule_at == float("-inf") or \
+                time.monotonic() - self._schedules_read >= self.poll_interval:
+            # read again now and then: another process may have added a schedule
+            self._schedule_at = await self.store.next_schedule_at()
+            self._schedules_read = time.monotonic()
+        if self._schedule_at is not None and self._schedule_at <= now:
+            await fire_due(self, now)
+            self._schedule_at = await self.store.next_schedule_at()
+        if self._schedule_at is not None and self._schedule_at > now:
+            return self._schedule_at
+        return None
 
     async def _flush_unfinished(self) -> None:
         """Write the ends that failed to write before; raise if the store still fails."""

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Event", "Step", "StepCall", "StepContext", "StepFunction", "StepFunctionCall"]
 
 STEP_METHODS = ("do", "sleep", "sleep_until", "wait_for_event", "now", "random", "uuid",
-                "gather")
+                "gather", "run_plan")
 
 
 @facade("payload", "instance_id", "timestamp", "agent_id")
@@ -249,6 +249,16 @@ class Step:
     def uuid(self) -> StepCall:
         """A random UUID4 string, recorded so replay sees the same."""
         return self._activation.new_call("uuid", "uuid", ())
+
+    def run_plan(self, name: Any, params: Any = None, *, id: Any = None,
+                 on_parent_end: Any = "terminate") -> StepCall:
+        """Run one of this agent's plans as a child instance and return its output.
+
+        The child runs the plan's latest version at the moment this step first runs; the
+        parent waits durably; a child that errors or is terminated raises ``StepFailed``.
+        ``on_parent_end="keep"`` lets the child outlive its parent.
+        """
+        return self._activation.new_call("child", name, (params, id, on_parent_end))
 
     def gather(self, *calls: Any) -> Any:
         """Run step awaitables concurrently; results in argument order."""

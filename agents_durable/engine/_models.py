@@ -226,6 +226,9 @@ class AuditEntry(BaseModel):
     was: str | None = None
     deferred: bool = False
     from_step: dict[str, Any] | None = None
+    #: The whole stored detail (``upgrade``: ``from_plan``/``to_plan``; ``fork``: ``to``;
+    #: ``forked``: ``from``).
+    detail: dict[str, Any] = Field(default_factory=dict)
     corrupt: str | None = None
 
     @classmethod
@@ -236,7 +239,7 @@ class AuditEntry(BaseModel):
                    was=detail["was"] if isinstance(detail.get("was"), str) else None,
                    deferred=detail.get("deferred") is True,
                    from_step=step if isinstance(step, dict) else None,
-                   corrupt=record.corrupt)
+                   detail=detail, corrupt=record.corrupt)
 
 
 class EventEntry(BaseModel):

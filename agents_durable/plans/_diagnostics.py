@@ -63,6 +63,7 @@ CODES: dict[str, str] = {
     "ADP412": "warning: a step callback that uses a loop variable rebound before it runs",
     "ADP413": "warning: a step function parameter the engine cannot fill",
     "ADP414": "warning: steps made while iterating a set (order differs between processes)",
+    "ADP415": "`step.run_plan` names a plan this agent has not submitted",
     "ADP501": "the source is too large, too deeply nested or has too many nodes",
 }
 

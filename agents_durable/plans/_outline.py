@@ -21,7 +21,7 @@ from agents_durable.plans._validate_steps import (
 
 __all__ = ["OutlineEntry", "extract_outline"]
 
-_NAMED_KINDS = frozenset({"do", "sleep", "sleep_until", "wait_for_event"})
+_NAMED_KINDS = frozenset({"do", "sleep", "sleep_until", "wait_for_event", "run_plan"})
 
 
 class OutlineEntry(BaseModel):

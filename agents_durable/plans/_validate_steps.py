@@ -55,6 +55,7 @@ __all__ = [
 #: Every method of the step object, in the order the docs present them.
 STEP_METHODS: tuple[str, ...] = (
     "do", "sleep", "sleep_until", "wait_for_event", "now", "random", "uuid", "gather",
+    "run_plan",
 )
 #: AST nodes that are pure markers (Load/Store, operators); walks skip them.
 LEAF_NODES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
@@ -107,6 +108,8 @@ _SIGNATURES: Mapping[str, _Signature] = {
     "now": _Signature((), (), (), "`await step.now()`"),
     "random": _Signature((), (), (), "`await step.random()`"),
     "uuid": _Signature((), (), (), "`await step.uuid()`"),
+    "run_plan": _Signature(("name", "params"), ("name",), ("id", "on_parent_end"),
+                           '`await step.run_plan("plan name", {"param": 1})`'),
 }
 
 

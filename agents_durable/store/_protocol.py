@@ -9,7 +9,7 @@ engine remembering to check. A PostgreSQL implementation implements the same met
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from agents_durable.store._records import (
     AuditRecord,
@@ -21,6 +21,7 @@ from agents_durable.store._records import (
     LogRecord,
     NewInstance,
     PlanVersionRecord,
+    ScheduleRecord,
     StepRecord,
     TokenRecord,
 )
@@ -175,3 +176,66 @@ class Store(Protocol):
 
     async def revoke_token(self, id: str, now: float) -> bool:
         """Revoke a token by its id; False if there is no valid token with that id."""
+    # -- evolving instances in flight -------------------------------------------------------
+
+    async def upgrade_instance(self, agent_id: str, id: str, *, from_hash: str,
+                               to: tuple[str, int, str],
+                               journal: Sequence[tuple[int, str, int]], now: float) -> str:
+        """Repin an instance to plan version ``to`` = ``(name, version, hash)``, writing an
+        ``upgrade`` audit entry, iff it still runs ``from_hash``, is not running and its
+        journal is exactly ``journal`` (each row's ``(seq, state, attempts)``, in seq
+        order): the one the engine verified. Returns ``"upgraded"``, ``"running"`` or
+        ``"changed"``; raises ``InstanceNotFound`` or ``InstanceNotActive``."""
+
+    async def fork_instance(self, source_id: str, new: NewInstance,
+                            steps: Sequence[StepRecord], *, from_step: dict[str, Any] | None,
+                            now: float) -> None:
+        """Insert ``new`` (queued, due now) with ``steps`` as its journal, and audit entries
+        on both instances (``fork`` on the source, ``forked`` on the copy). Raises
+        ``InstanceNotFound`` (no source of ``new.agent_id``) or ``InstanceExists``."""
+
+    # -- child instances ----------------------------------------------------------------------
+
+    async def start_child(self, parent_pk: int, new: NewInstance, *, keep: bool) -> bool:
+        """Create ``new`` (queued, due now) as a child of instance ``parent_pk``; False if
+        that child exists already (idempotent); ``InstanceExists`` if the id is taken by
+        an instance that is not this parent's child. ``keep``: it outlives its parent.
+
+        Every transaction that ends an instance (``finish``, ``control`` terminate) also
+        delivers the end to its parent as a ``CHILD_EVENT`` event (payload ``{id,
+        status, output, error}``; waking a waiting parent) and terminates its active
+        children that do not outlive it, recursively (``_sqlite_children``)."""
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        """Insert or replace the schedule ``(record.agent_id, record.name)``."""
+
+    async def get_schedules(self, agent_id: str,
+                            name: str | None = None) -> list[ScheduleRecord]:
+        """The agent's schedules by name (all, or the one named)."""
+
+    async def set_schedule_paused(self, agent_id: str, name: str, paused: bool,
+                                  next_at: float | None) -> bool:
+        """Pause or resume (with the next slot from now); False if there is none."""
+
+    async def delete_schedule(self, agent_id: str, name: str) -> bool:
+        """Delete it (its instances stay); False if there is none."""
+
+    async def due_schedules(self, now: float) -> list[ScheduleRecord]:
+        """Unpaused schedules of every agent whose ``next_at`` has come (at most 100)."""
+
+    async def next_schedule_at(self) -> float | None:
+        """The earliest ``next_at`` of any unpaused schedule."""
+
+    async def schedule_active(self, agent_id: str, name: str) -> bool:
+        """Whether an instance the schedule started is still active."""
+
+    async def fire_schedule(self, agent_id: str, name: str, *, expected_next_at: float,
+                            instances: Sequence[NewInstance], next_at: float | None,
+                            held: float | None) -> list[str]:
+        """In one transaction, iff ``next_at`` still is ``expected_next_at``: create
+        ``instances`` (queued, due at their ``created_at``, marked with the schedule;
+        ids already taken are slots that fired before and are skipped) and store the new
+        ``next_at`` and ``held``. Returns the ids created. The ids are derived from the
+        slot, so each slot starts one instance with any number of workers."""

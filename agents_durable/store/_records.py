@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CHILD_EVENT",
+    "RESERVED_EVENT_PREFIX",
     "STEP_KINDS",
     "STEP_STATES",
     "TERMINAL_STATUSES",
@@ -19,15 +21,21 @@ __all__ = [
     "LogRecord",
     "NewInstance",
     "PlanVersionRecord",
+    "ScheduleRecord",
     "StepRecord",
     "TokenRecord",
 ]
 
+#: The event type a child instance's end is delivered to its parent as (payload: ``{id,
+#: status, output, error}``). Types under ``agents_durable.`` are the engine's: hosts and
+#: plans cannot send or wait for them.
+CHILD_EVENT = "agents_durable.child_ended"
+RESERVED_EVENT_PREFIX = "agents_durable."
 TERMINAL_STATUSES = frozenset({"complete", "errored", "terminated"})
 ACTIVE_STATUSES = frozenset({"queued", "running", "waiting", "paused"})
 STEP_STATES = frozenset({"done", "failed", "waiting", "retrying"})
 STEP_KINDS = frozenset({"do", "sleep", "sleep_until", "wait_for_event", "now", "random",
-                        "uuid"})
+                        "uuid", "child"})
 
 #: Every record read back from the store carries ``corrupt``: None for a healthy row, else
 #: what could not be decoded ("instances.wake_at holds 1e+300, not a time"). The other
@@ -198,3 +206,25 @@ class TokenRecord:
     label: str
     created_at: float
     revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRecord:
+    """A named cron schedule of one agent: which plan it starts, when, and how.
+
+    ``next_at`` is the earliest slot not handled yet (epoch seconds); ``held`` a slot that
+    waits for the previous instance to end (``overlap="queue"``).
+    """
+
+    agent_id: str
+    name: str
+    plan: str
+    cron: str
+    timezone: str
+    params: str  # JSON
+    overlap: str  # skip | queue | allow
+    catch_up: str  # none | latest | all
+    paused: bool
+    next_at: float | None
+    held: float | None
+    created_at: float

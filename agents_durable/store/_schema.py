@@ -142,6 +142,36 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX instances_finished ON instances (status, updated_at)
         WHERE status IN ('complete', 'errored', 'terminated');
     """,
+    # child plans (engine/_children.py): the parent an instance was started by, and
+    # whether it is terminated when that parent ends ('terminate') or outlives it ('keep')
+    """
+    ALTER TABLE instances ADD COLUMN parent_pk INTEGER;
+    ALTER TABLE instances ADD COLUMN on_parent_end TEXT;
+    CREATE INDEX instances_by_parent ON instances (parent_pk) WHERE parent_pk IS NOT NULL;
+    """,
+    # schedules (engine/_schedules.py); instances.schedule names the schedule that
+    # started an instance (its id is the schedule's name and the slot: one per slot)
+    """
+    CREATE TABLE schedules (
+        agent_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        cron TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        params TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        catch_up TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        next_at REAL,
+        held REAL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (agent_id, name)
+    );
+    CREATE INDEX schedules_due ON schedules (next_at) WHERE paused = 0;
+    ALTER TABLE instances ADD COLUMN schedule TEXT;
+    CREATE INDEX instances_by_schedule ON instances (agent_id, schedule)
+        WHERE schedule IS NOT NULL;
+    """,
 )
 
 

@@ -34,6 +34,7 @@ from agents_durable.errors import (
     StoreUnavailable,
 )
 from agents_durable.store import _sqlite_operating as operating
+from agents_durable.store import _sqlite_schedules as schedules
 from agents_durable.store._decode import (
     corrupt_instance,
     decode_audit,
@@ -57,10 +58,17 @@ from agents_durable.store._records import (
     LogRecord,
     NewInstance,
     PlanVersionRecord,
+    ScheduleRecord,
     StepRecord,
     TokenRecord,
 )
 from agents_durable.store._schema import check_existing, migrate, transaction
+from agents_durable.store._sqlite_children import instance_ended, start_child
+from agents_durable.store._sqlite_evolution import (
+    JournalFingerprint,
+    fork_instance,
+    upgrade_instance,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -365,6 +373,49 @@ class SQLiteStore:
 
     async def agent_storage_bytes(self, agent_id: str) -> int:
         return await self._call(_agent_storage_bytes, agent_id)
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        await self._call(schedules.put_schedule, record)
+
+    async def get_schedules(self, agent_id: str,
+                            name: str | None = None) -> list[ScheduleRecord]:
+        return await self._call(schedules.get_schedules, agent_id, name)
+
+    async def set_schedule_paused(self, agent_id: str, name: str, paused: bool,
+                                  next_at: float | None) -> bool:
+        return await self._call(schedules.set_paused, agent_id, name, paused, next_at)
+
+    async def delete_schedule(self, agent_id: str, name: str) -> bool:
+        return await self._call(schedules.delete_schedule, agent_id, name)
+
+    async def due_schedules(self, now: float) -> list[ScheduleRecord]:
+        return await self._call(schedules.due_schedules, now)
+
+    async def next_schedule_at(self) -> float | None:
+        return await self._call(schedules.next_schedule_at)
+
+    async def schedule_active(self, agent_id: str, name: str) -> bool:
+        return await self._call(schedules.schedule_active, agent_id, name)
+
+    async def fire_schedule(self, agent_id: str, name: str, *, expected_next_at: float,
+                            instances: Sequence[NewInstance], next_at: float | None,
+                            held: float | None) -> list[str]:
+        return await self._call(schedules.fire, agent_id, name, expected_next_at,
+                                list(instances), next_at, held)
+
+    async def start_child(self, parent_pk: int, new: NewInstance, *, keep: bool) -> bool:
+        return await self._call(start_child, parent_pk, new, keep)
+
+    async def upgrade_instance(self, agent_id: str, id: str, *, from_hash: str,
+                               to: tuple[str, int, str], journal: JournalFingerprint,
+                               now: float) -> str:
+        return await self._call(upgrade_instance, agent_id, id, from_hash, to, list(journal),
+                                now)
+
+    async def fork_instance(self, source_id: str, new: NewInstance,
+                            steps: Sequence[StepRecord], *, from_step: dict[str, Any] | None,
+                            now: float) -> None:
+        await self._call(fork_instance, source_id, new, list(steps), from_step, now)
 
     async def add_event(self, agent_id: str, id: str, type: str, payload: str,
                         now: float) -> InstanceRecord:
@@ -693,6 +744,8 @@ def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) ->
         "crashes = CASE WHEN ? THEN MIN(crashes, 1) ELSE 0 END, updated_at = ? WHERE pk = ?",
         (status, wake_at, finish.output, finish.error, paused_at, finish.handed_back, now,
          pk))
+    if status in TERMINAL_STATUSES:
+        instance_ended(conn, pk, status, now)
     return status
 
 
@@ -746,6 +799,7 @@ def _control(conn: sqlite3.Connection, agent_id: str, id: str, op: str, now: flo
         elif op == "terminate":
             conn.execute("UPDATE instances SET status = 'terminated', wake_at = NULL, "
                          "control = NULL, updated_at = ? WHERE pk = ?", (now, record.pk))
+            instance_ended(conn, record.pk, "terminated", now)
         elif op == "restart":
             _restart(conn, record.pk, from_seq, now)
         return _locked_instance(conn, agent_id, id)

@@ -42,10 +42,14 @@ async def test_a_version_1_journal_replays_after_the_migration(tmp_path: Path) -
         rows = conn.execute("SELECT seq, kind, name, occurrence, state, result, error, config, "
                             "attempts, started_at, ended_at, wake_at, detail, instance_pk "
                             "FROM steps ORDER BY seq").fetchall()
-        for later in ("steps", "audit", "discarded_steps", "api_tokens"):  # migrations 2+
+        for later in ("steps", "audit", "discarded_steps", "api_tokens",
+                      "schedules"):  # migrations 2+
             conn.execute(f"DROP TABLE IF EXISTS {later}")
-        conn.execute("DROP INDEX IF EXISTS instances_ready")
-        conn.execute("DROP INDEX IF EXISTS instances_finished")
+        for index in ("instances_ready", "instances_finished", "instances_by_parent",
+                      "instances_by_schedule"):
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        for column in ("parent_pk", "on_parent_end", "schedule"):
+            conn.execute(f"ALTER TABLE instances DROP COLUMN {column}")
         first = next(s for s in MIGRATIONS[0].split(";") if "CREATE TABLE steps" in s)
         conn.execute(first)
         conn.executemany("INSERT INTO steps (seq, kind, name, occurrence, state, result, "

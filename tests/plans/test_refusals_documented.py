@@ -45,6 +45,8 @@ REFUSED: dict[str, tuple[str, ...]] = {
                "rejected",),
     "ADP409": ("Steps cannot nest",),
     "ADP410": ("not `await load`",),
+    "ADP415": ("`submit_plan` refuses a `step.run_plan(\"name\")` whose plan you have not "
+               "submitted",),
 }
 
 #: What the instructions say works, each with a plan that must validate clean.
