@@ -57,7 +57,8 @@ async def test_scenario_through_the_agents_sdk_mcp_client(tmp_path: Path) -> Non
         result = await Runner.run(agent, scenario.USER_PROMPT, max_turns=12)
 
     assert model.tool_names == ["check_plan", "list_instances", "list_plans", "plan_history",
-                                "plan_status", "send_plan_event", "start_plan", "submit_plan"]
+                                "plan_status", "send_plan_event", "start_plan", "submit_plan",
+                                "upgrade_instances"]
     assert "tools.greetings.compose(name: str, door: str) -> str" in (
         model.instructions[0] or "")
     # The server is gone; what it did is in the database, as any client sees it.

@@ -21,7 +21,7 @@ from tests.mcp.support import resource_text, stdio_server, tool_data
 pytestmark = pytest.mark.anyio
 
 TOOLS = ["check_plan", "submit_plan", "start_plan", "plan_status", "plan_history",
-         "send_plan_event", "list_plans", "list_instances"]
+         "send_plan_event", "list_plans", "list_instances", "upgrade_instances"]
 PLAN_URI = f"agents-durable://plans/{scenario.PLAN_NAME}"
 INSTANCE_URI = f"agents-durable://instances/{scenario.INSTANCE_ID}"
 
