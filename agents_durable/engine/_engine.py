@@ -49,8 +49,19 @@ from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
-from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
-from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
+from agents_durable.engine._tools import (
+    ToolRegistry,
+    missing_tools,
+    referenced_tools,
+    run_tool,
+)
+from agents_durable.errors import (
+    CorruptRecord,
+    EngineClosed,
+    PlanRejected,
+    ToolUsageError,
+    UsageError,
+)
 from agents_durable.plans._compile import CompiledPlan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
 from agents_durable.store import Finish, InstanceRecord, Journal, Store, store_for
@@ -443,6 +454,18 @@ class Engine:
         if slot is not None and slot.suspect and not slot.probing:
             slot.probing = True
             await self.store.mark_probing(pk)
+
+    async def call_tool(self, record: InstanceRecord, grants: frozenset[str], name: str,
+                        args: list[Any], kwargs: dict[str, Any], limit: int) -> Any:
+        """Run host tool ``name`` for an activation of ``record``, inline or in a runner.
+
+        The grant is checked here, in the engine, whatever the activation claims.
+        """
+        if name not in grants:
+            raise ToolUsageError(f"tool {name!r} is not granted to agent {record.agent_id!r}")
+        await self.before_tool(record.pk)
+        return await run_tool(self.tools, name, args, kwargs, agent_id=record.agent_id,
+                              limit=limit)
 
     def _committed(self, pk: int) -> None:
         """A journal row of ``pk`` committed: it made progress, so its probation ends."""
