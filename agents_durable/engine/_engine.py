@@ -46,8 +46,11 @@ from anyio.abc import TaskGroup
 
 from agents_durable.engine._activation import Activation, error_json
 from agents_durable.engine._clock import Clock, SystemClock
+from agents_durable.engine._confinement import ConfinementSettings
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
+from agents_durable.engine._runner_activation import RemoteActivation
+from agents_durable.engine._runner_pool import RunnerDied, RunnerPool
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
 from agents_durable.engine._tools import (
     ToolRegistry,
@@ -82,7 +85,7 @@ class _Slot:
 
     record: InstanceRecord
     suspect: bool
-    activation: Activation | None = None
+    activation: Activation | RemoteActivation | None = None
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     draining: bool = False
     probing: bool = False
@@ -96,7 +99,15 @@ class Engine:
                  policy: PlanPolicy | None = None, poll_interval: float = 1.0,
                  quarantine_after: int = 2, per_agent_concurrency: int | None = None,
                  tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-                 stall_after: float = 1.0, loop_block_warning: float = 0.5) -> None:
+                 stall_after: float = 1.0, loop_block_warning: float = 0.5,
+                 isolation: str = "inline", runners: int | None = None,
+                 runner_settings: ConfinementSettings | None = None,
+                 runner_deadline: float | None = None,
+                 runner_recycle_after: int = 500) -> None:
+        if isolation not in ("inline", "process"):
+            raise UsageError(f"isolation must be 'inline' or 'process', not {isolation!r}")
+        if runners is not None and runners < 1:
+            raise UsageError("runners must be at least 1")
         if concurrency < 1:
             raise UsageError("concurrency must be at least 1")
         if per_agent_concurrency is not None and per_agent_concurrency < 1:
@@ -119,6 +130,15 @@ class Engine:
         self.grace_period = grace_period
         self.stall_after = stall_after
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
+        #: ``inline``: plan code runs in this process; ``process``: in confined runner
+        #: processes (``_runner_pool``), ``runners`` of them kept started.
+        self.isolation = isolation
+        self._runner_options = (runners or os.cpu_count() or 2, runner_settings,
+                                runner_recycle_after)
+        self.runner_deadline = runner_deadline
+        self.runner_pool: RunnerPool | None = None
+        #: Runner deaths in a row of each instance (a crash of its own activation).
+        self._deaths: Counter[int] = Counter()
         self.tools.listener = self._tools_changed
         self.loop_monitor = LoopMonitor(loop_block_warning)
         self._grants: dict[str, frozenset[str]] = {}
@@ -161,7 +181,10 @@ class Engine:
              limits: Limits | None = None, policy: PlanPolicy | None = None,
              poll_interval: float = 1.0, per_agent_concurrency: int | None = None,
              tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-             busy_timeout: float = 10.0, stall_after: float = 1.0) -> Engine:
+             busy_timeout: float = 10.0, stall_after: float = 1.0,
+             isolation: str = "inline", runners: int | None = None,
+             runner_settings: ConfinementSettings | None = None,
+             runner_deadline: float | None = None) -> Engine:
         """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
 
         ``worker=False`` opens a client that registers, creates and signals instances but
@@ -171,6 +194,9 @@ class Engine:
         agent at once. ``grace_period`` (real seconds) is how long shutdown lets running
         steps finish before it cancels them. ``busy_timeout`` is how long a write waits
         for another connection's lock before it is retried later.
+        ``isolation="process"`` runs plan code in confined runner processes (``runners``
+        of them kept started, default one per core; see the README's isolation section),
+        ``"inline"`` in this process.
         """
         text = str(target)
         if text.startswith(("postgres://", "postgresql://")):
@@ -180,7 +206,8 @@ class Engine:
                    concurrency=concurrency, limits=limits, policy=policy,
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
-                   stall_after=stall_after)
+                   stall_after=stall_after, isolation=isolation, runners=runners,
+                   runner_settings=runner_settings, runner_deadline=runner_deadline)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -196,6 +223,13 @@ class Engine:
                 if released or quarantined:
                     logger.warning("recovered %d interrupted instance(s); quarantined %d",
                                    released, quarantined)
+                if self.isolation == "process":
+                    warm, settings, recycle_after = self._runner_options
+                    pool = RunnerPool(warm=warm, settings=settings,
+                                      recycle_after=recycle_after)
+                    stack.push_async_callback(pool.aclose)
+                    await pool.open()
+                    self.runner_pool = pool
                 self._group = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(self._stop)
                 self._group.start_soon(self._schedule)
@@ -417,7 +451,7 @@ class Engine:
             if not idle:
                 await anyio.sleep(0.0005)
 
-    def _stuck_on_host(self, activation: Activation | None) -> bool:
+    def _stuck_on_host(self, activation: Activation | RemoteActivation | None) -> bool:
         if activation is None or activation.awaiting_host_since is None:
             return False
         hung_after = float(getattr(self.clock, "hung_after", 2.0))
@@ -469,6 +503,7 @@ class Engine:
 
     def _committed(self, pk: int) -> None:
         """A journal row of ``pk`` committed: it made progress, so its probation ends."""
+        self._deaths.pop(pk, None)
         slot = self._slots.get(pk)
         if slot is not None and slot.suspect:
             slot.suspect = False
@@ -602,14 +637,23 @@ class Engine:
                         return
                     if journal is None:
                         journal = await self.store.load_journal(record.pk)
-                    activation = Activation(self, record, plan, journal,
-                                            self._grants.get(record.agent_id, frozenset()))
+                    grants = self._grants.get(record.agent_id, frozenset())
+                    activation: Activation | RemoteActivation
+                    if self.runner_pool is not None:
+                        activation = RemoteActivation(self, self.runner_pool, record, plan,
+                                                      journal, grants,
+                                                      deadline=self.runner_deadline)
+                    else:
+                        activation = Activation(self, record, plan, journal, grants)
                     slot.activation = activation
                     if record.control is not None:
                         activation.control = record.control
                     elif slot.draining:
                         activation.control = "drain"
                     finish = await activation.run()
+                    self._deaths.pop(record.pk, None)
+                except RunnerDied as died:
+                    finish = self._runner_died(record, died.reason)
                 except (PlanRejected, CorruptRecord, json.JSONDecodeError) as error:
                     finish = Finish("errored", error=error_json(error))
                 except Exception as error:
@@ -623,6 +667,28 @@ class Engine:
         finally:
             with anyio.CancelScope(shield=True):
                 await self._end(slot, finish, failed)
+
+    def _runner_died(self, record: InstanceRecord, reason: str) -> Finish:
+        """The runner of ``record``'s activation died: a crash of that instance alone.
+
+        Retried (handed back, after a short backoff) until it has killed its runner
+        ``quarantine_after`` times in a row without committing a step; then quarantined.
+        """
+        self._deaths[record.pk] += 1
+        deaths = self._deaths[record.pk]
+        if deaths >= self.quarantine_after:
+            del self._deaths[record.pk]
+            logger.warning("quarantined %s: its runner process died %d times in a row "
+                           "(last: %s)", _name(record), deaths, reason)
+            return Finish("errored", error=json.dumps({
+                "name": "QuarantinedError",
+                "message": f"the instance's runner process died {deaths} times in a row "
+                           f"(last: {reason}); it is not replayed again. Inspect its "
+                           "history, fix the plan, then restart it", "step": None}))
+        logger.warning("the runner process of %s died (%s); the activation is retried",
+                       _name(record), reason)
+        now = self.clock.now()
+        return Finish("queued", wake_at=now + _BACKOFF_START * deaths, handed_back=True)
 
     def _leave_for_others(self, record: InstanceRecord, missing: list[str]) -> Finish:
         key = record.plan_hash + record.agent_id
