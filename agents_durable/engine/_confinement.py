@@ -27,6 +27,7 @@ shims over the same library. Landlock is three syscalls with two structs; the Py
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -74,12 +75,12 @@ def _libc() -> ctypes.CDLL:
 
 def confine(settings: ConfinementSettings, *, keep_fd: int,
             keep_internal: tuple[int, ...] = ()) -> dict[str, str]:
-    """Apply every layer this kernel allows; ``{layer: "on" | "off: <why>"}``.
+    """Apply every layer this kernel allows; ``{layer: "on..." | "off: <why>"}``.
 
     ``keep_fd`` is the runner's pipe; ``keep_internal`` the descriptors of its own event
-    loop (its epoll instance and wake-up pair), made before confinement. Order matters: descriptors and the environment first (nothing leaks into later code),
-    Landlock before dropping privileges needs nothing, seccomp last (it forbids what the
-    other steps still use, such as ``setresuid``'s helper threads in some libcs).
+    loop (its epoll instance and wake-up pair), made before confinement. Order matters:
+    descriptors and the environment first (nothing leaks into later code), privileges
+    dropped after Landlock is in place, seccomp last (it forbids ``setresuid`` itself).
     """
     report: dict[str, str] = {}
     libc = _libc()
@@ -107,10 +108,8 @@ def _close_descriptors(keep: set[int]) -> str:
         open_fds = list(range(3, 1024))
     for fd in open_fds:
         if fd > 2 and fd not in keep:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
     return "on"
 
 

@@ -15,8 +15,10 @@ budget tick can see, a single C call that runs for minutes.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import marshal
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +94,7 @@ class RemoteActivation:
         self._runner = runner
         healthy = False
         try:
-            runner.send(self._start_message())
+            runner.send(self._start_message(runner))
             finish = await self._serve(runner)
             healthy = True
             return finish
@@ -102,12 +104,17 @@ class RemoteActivation:
                 runner.kill("its activation was stopped")
             self.pool.release(runner, healthy=healthy)
 
-    def _start_message(self) -> dict[str, Any]:
+    def _start_message(self, runner: Runner) -> dict[str, Any]:
         engine = self.engine
+        plan: dict[str, Any] = {"plan_hash": self.record.plan_hash}
+        if self.record.plan_hash not in runner.plans:
+            # the code the engine compiled (and validated): the runner compiles nothing
+            runner.plans.add(self.record.plan_hash)
+            plan.update(code=base64.b64encode(marshal.dumps(self.plan.code)).decode(),
+                        source=self.plan.source, policy=self.plan.policy.model_dump_json())
         return {"op": "start", "record": fields_of(self.record),
-                "journal": encode_journal(self.journal), "source": self.plan.source,
-                "policy": self.plan.policy.model_dump_json(),
-                "plan_hash": self.record.plan_hash, "grants": sorted(self.grants),
+                "journal": encode_journal(self.journal), **plan,
+                "grants": sorted(self.grants),
                 "limits": self.limits.model_dump(mode="json"),
                 "clock": "system" if isinstance(engine.clock, SystemClock) else "mirror",
                 "now": engine.clock.now(), "control": self._control}

@@ -12,15 +12,17 @@ time are requests to the engine over the pipe.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import marshal
 import os
 import signal
 import socket
 import sys
 from typing import Any
 
-from agents_durable.engine._activation import Activation, error_json
+from agents_durable.engine._activation import Activation
 from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._confinement import ConfinementSettings, confine
 from agents_durable.engine._models import Limits
@@ -39,7 +41,7 @@ from agents_durable.errors import (
     ToolNotFound,
     ToolUsageError,
 )
-from agents_durable.plans._compile import compile_validated
+from agents_durable.plans._compile import CompiledPlan
 from agents_durable.plans._policy import PlanPolicy
 from agents_durable.store import Finish, InstanceRecord, StepRecord
 
@@ -86,6 +88,8 @@ class _EngineLink:
         self.starts: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.activation: Activation | None = None
         self.clock: _MirrorClock | None = None
+        #: Plans this runner was sent, by hash.
+        self.plans: dict[str, CompiledPlan] = {}
 
     def send(self, message: dict[str, Any]) -> None:
         self.writer.write(frame(message))
@@ -165,11 +169,14 @@ class RunnerHost:
 
 async def _run_one(link: _EngineLink, start: dict[str, Any]) -> Finish:
     record = decode_record(start["record"])
-    try:
-        policy = PlanPolicy.model_validate_json(start["policy"])
-        plan = compile_validated(start["source"], policy, start["plan_hash"])
-    except AgentsDurableError as error:
-        return Finish("errored", error=error_json(error))
+    plan_hash = start["plan_hash"]
+    plan = link.plans.get(plan_hash)
+    if plan is None:  # compiled by the engine (validated there); sent once per runner
+        code = marshal.loads(base64.b64decode(start["code"]))
+        plan = link.plans[plan_hash] = CompiledPlan(
+            hash=plan_hash, source=start["source"], code=code,
+            policy=PlanPolicy.model_validate_json(start["policy"]), description="",
+            outline=())
     clock: Clock
     if start["clock"] == "system":
         clock, link.clock = SystemClock(), None

@@ -12,6 +12,7 @@ and recycles a runner after ``recycle_after`` activations or once it has grown p
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import logging
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from typing import Any
@@ -48,7 +50,7 @@ class Runner:
 
     def __init__(self, pid: int, pidfd: int, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter, layers: dict[str, str],
-                 started: float) -> None:
+                 started: float, exit_status: asyncio.Future[int]) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.reader = reader
@@ -56,8 +58,10 @@ class Runner:
         self.layers = layers
         self.activations = 0
         self.start_seconds = started
-        self.exit_status: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.exit_status = exit_status
         self.killed_for: str | None = None
+        #: Hashes of the plans this runner was sent (it keeps their code).
+        self.plans: set[str] = set()
 
     def send(self, message: dict[str, Any]) -> None:
         if not self.writer.is_closing():
@@ -101,6 +105,125 @@ def _describe_status(status: int) -> str:
     return f"exited with status {os.waitstatus_to_exitcode(status)}"
 
 
+class _ForkServer:
+    """The fork server process and its control socket. Started once and kept for the
+    life of the process (reopening an engine, a notebook, a test module reuse it); one
+    pool uses it at a time."""
+
+    def __init__(self, settings: ConfinementSettings) -> None:
+        engine_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [sys.executable, "-I", "-c",
+                   f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
+                   "from agents_durable.engine._runner_main import serve_forks; serve_forks()",
+                   json.dumps(settings.to_json())]
+        debug = os.environ.get("AGENTS_DURABLE_RUNNER_DEBUG")
+        self.process = subprocess.Popen(command, stdin=server_end,
+                                        stdout=subprocess.DEVNULL,
+                                        stderr=None if debug else subprocess.DEVNULL,
+                                        env={}, close_fds=True, start_new_session=True)
+        server_end.close()
+        self.control = engine_end
+        self.settings = settings
+        self.in_use = False
+        #: Spawn requests in the order sent; an abandoned one is cancelled, and the runner
+        #: that answers it is killed on arrival.
+        self.spawns: deque[asyncio.Future[tuple[int, int, int]]] = deque()
+        self.exits: dict[int, asyncio.Future[int]] = {}
+        engine_end.setblocking(False)
+        self.started = False
+
+    async def wait_ready(self) -> None:
+        if self.started:
+            return
+        with anyio.fail_after(60):
+            ready = await asyncio.get_running_loop().sock_recv(self.control, 64)
+        if ready != b"ready\n":
+            raise RuntimeError("the runner fork server did not start")
+        self.started = True
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def attach(self) -> None:
+        asyncio.get_running_loop().add_reader(self.control.fileno(), self._on_control)
+
+    def detach(self) -> None:
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self.control.fileno())
+        for future in self.spawns:
+            future.cancel()
+        self.exits.clear()
+        self.in_use = False
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        self.process.wait()
+        self.control.close()
+
+    def _on_control(self) -> None:
+        while True:
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(self.control, 256, 2)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                message, fds = b"", []
+            if not message:  # the fork server is gone
+                asyncio.get_running_loop().remove_reader(self.control.fileno())
+                for future in self.spawns:
+                    if not future.done():
+                        future.set_exception(RuntimeError("the runner fork server exited"))
+                return
+            words = message.decode().split()
+            if words[0] == "spawned" and self.spawns and len(fds) == 2:
+                future = self.spawns.popleft()
+                if future.done():  # abandoned: nobody wants this runner
+                    with contextlib.suppress(OSError):
+                        signal.pidfd_send_signal(fds[1], signal.SIGKILL)
+                    for fd in fds:
+                        os.close(fd)
+                else:
+                    future.set_result((int(words[1]), fds[0], fds[1]))
+            elif words[0] == "exit":
+                exit_status = self.exits.pop(int(words[1]), None)
+                if exit_status is not None and not exit_status.done():
+                    exit_status.set_result(int(words[2]))
+            else:
+                for fd in fds:
+                    os.close(fd)
+
+
+_SERVERS: list[_ForkServer] = []
+_SERVERS_LOCK = threading.Lock()
+
+
+def _lease_server(settings: ConfinementSettings) -> _ForkServer:
+    with _SERVERS_LOCK:
+        return _leased(settings)
+
+
+def _leased(settings: ConfinementSettings) -> _ForkServer:
+    for server in list(_SERVERS):
+        if not server.alive():
+            _SERVERS.remove(server)
+            server.control.close()
+        elif not server.in_use and server.settings == settings:
+            server.in_use = True
+            return server
+    server = _ForkServer(settings)
+    server.in_use = True
+    _SERVERS.append(server)
+    return server
+
+
+@atexit.register
+def _stop_servers() -> None:
+    for server in _SERVERS:
+        server.kill()
+    _SERVERS.clear()
+
+
 class RunnerPool:
     """Pre-started runners, one per running activation, replaced when they die."""
 
@@ -111,39 +234,27 @@ class RunnerPool:
         self.recycle_after = recycle_after
         self.max_rss = max_rss
         self.layers: dict[str, str] = {}
-        self._server: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
-        self._spawns: deque[asyncio.Future[tuple[int, int, int]]] = deque()
-        self._by_pid: dict[int, Runner] = {}
+        self._server: _ForkServer | None = None
         self._idle: deque[Runner] = deque()
-        self._idle_changed = asyncio.Event()
         self._starting = 0
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def open(self) -> None:
-        """Start the fork server and the warm runners; log which confinement layers hold."""
-        engine_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = [sys.executable, "-I", "-c",
-                   f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
-                   "from agents_durable.engine._runner_main import serve_forks; serve_forks()",
-                   json.dumps(self.settings.to_json())]
-        self._server = subprocess.Popen(command, stdin=server_end, stdout=subprocess.DEVNULL,
-                                        stderr=None if os.environ.get(
-                                            "AGENTS_DURABLE_RUNNER_DEBUG") else
-                                        subprocess.DEVNULL,
-                                        env={}, close_fds=True, start_new_session=True)
-        server_end.close()
-        self._control = engine_end
-        loop = asyncio.get_running_loop()
-        ready = await loop.sock_recv(engine_end, 64)
-        if ready != b"ready\n":
-            raise RuntimeError("the runner fork server did not start")
-        engine_end.setblocking(False)
-        loop.add_reader(engine_end.fileno(), self._on_control)
+        """Start (or reuse) the fork server and the warm runners; log which confinement
+        layers hold and which do not."""
+        # started from the event loop's thread: the fork server dies with the thread that
+        # started it (PR_SET_PDEATHSIG), so never from a worker thread
+        self._server = _lease_server(self.settings)
+        try:
+            await self._server.wait_ready()
+        except BaseException:
+            self._server.in_use = False
+            raise
+        self._server.attach()
         first = await self._start_runner()
         self.layers = first.layers
-        self._add_idle(first)
+        self._idle.append(first)
         for _ in range(self.warm - 1):
             self._refill()
         kernel = probe_kernel()
@@ -153,59 +264,38 @@ class RunnerPool:
         for layer, why in off.items():
             logger.warning("runner confinement layer %s is not active: %s", layer, why)
 
-    def _on_control(self) -> None:
-        assert self._control is not None
-        while True:
-            try:
-                message, fds, _flags, _addr = socket.recv_fds(self._control, 256, 2)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                message, fds = b"", []
-            if not message:  # the fork server is gone
-                asyncio.get_running_loop().remove_reader(self._control.fileno())
-                for future in self._spawns:
-                    if not future.done():
-                        future.set_exception(RuntimeError("the runner fork server exited"))
-                return
-            words = message.decode().split()
-            if words[0] == "spawned" and self._spawns:
-                future = self._spawns.popleft()
-                if not future.done():
-                    future.set_result((int(words[1]), fds[0], fds[1]))
-            elif words[0] == "exit":
-                runner = self._by_pid.pop(int(words[1]), None)
-                if runner is not None and not runner.exit_status.done():
-                    runner.exit_status.set_result(int(words[2]))
-            else:
-                for fd in fds:
-                    os.close(fd)
-
     async def _start_runner(self) -> Runner:
-        assert self._control is not None
+        server = self._server
+        assert server is not None
         started = time.perf_counter()
-        future: asyncio.Future[tuple[int, int, int]] = (
-            asyncio.get_running_loop().create_future())
-        self._spawns.append(future)
-        self._control.send(b"s")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[int, int, int]] = loop.create_future()
+        server.spawns.append(future)
+        server.control.send(b"s")
         pid, fd, pidfd = await future
+        exit_status: asyncio.Future[int] = loop.create_future()
+        server.exits[pid] = exit_status
         sock = socket.socket(fileno=fd)
-        reader, writer = await asyncio.open_unix_connection(sock=sock)
-        with anyio.fail_after(10):
-            hello = await read_frame(reader, 1024 * 1024)
+        try:
+            reader, writer = await asyncio.open_unix_connection(sock=sock)
+        except BaseException:
+            sock.close()
+            os.close(pidfd)
+            raise
+        try:
+            with anyio.fail_after(10):
+                hello = await read_frame(reader, 1024 * 1024)
+        except BaseException:
+            writer.close()
+            os.close(pidfd)
+            raise
         if hello is None or hello.get("op") != "ready":
             writer.close()
             os.close(pidfd)
             why = str(hello.get("error"))[-2000:] if hello else "its pipe closed"
             raise RuntimeError(f"a runner process did not start: {why}")
-        runner = Runner(pid, pidfd, reader, writer, dict(hello.get("layers", {})),
-                        time.perf_counter() - started)
-        self._by_pid[pid] = runner
-        return runner
-
-    def _add_idle(self, runner: Runner) -> None:
-        self._idle.append(runner)
-        self._idle_changed.set()
+        return Runner(pid, pidfd, reader, writer, dict(hello.get("layers", {})),
+                      time.perf_counter() - started, exit_status)
 
     def _refill(self) -> None:
         if self._closed or len(self._idle) + self._starting >= self.warm:
@@ -214,7 +304,12 @@ class RunnerPool:
 
         async def start() -> None:
             try:
-                self._add_idle(await self._start_runner())
+                runner = await self._start_runner()
+                if self._closed:
+                    runner.kill("engine closed")
+                    runner.close()
+                else:
+                    self._idle.append(runner)
             except Exception:
                 logger.exception("could not start a runner process")
             finally:
@@ -242,7 +337,7 @@ class RunnerPool:
             runner.close()
             self._refill()
             return
-        self._add_idle(runner)
+        self._idle.append(runner)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -252,13 +347,6 @@ class RunnerPool:
             runner = self._idle.popleft()
             runner.kill("engine closed")
             runner.close()
-        if self._control is not None:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(self._control.fileno())
-            self._control.close()
         if self._server is not None:
-            server = self._server
-            with contextlib.suppress(OSError):
-                server.kill()
-            await anyio.to_thread.run_sync(server.wait)
-
+            self._server.detach()
+            self._server = None

@@ -32,7 +32,7 @@ from agents_durable.plans._sizes import rendered_size
 from agents_durable.plans._transform import PlanTransformer
 from agents_durable.plans._validate import parse_and_validate
 
-__all__ = ["CompiledPlan", "compile_plan", "compile_validated", "content_hash", "instantiate"]
+__all__ = ["CompiledPlan", "compile_plan", "content_hash", "instantiate"]
 
 _DEFAULT_POLICY = PlanPolicy()
 _LINE = re.compile(r"^Line (\d+): (.*)$", re.S)
@@ -94,30 +94,6 @@ def compile_plan(source: str, policy: PlanPolicy | None = None, *,
     plan = CompiledPlan(hash=key, source=source, code=code, policy=policy,
                         description=description.strip(), outline=outline)
     _CACHE[key] = plan
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return plan
-
-
-def compile_validated(source: str, policy: PlanPolicy, plan_hash: str) -> CompiledPlan:
-    """Compile a plan the engine already validated (a runner process does this).
-
-    The validator ran in the engine when it loaded the plan; a runner trusts its engine,
-    not the plan, so it repeats only the restricted compilation (and its guards).
-    """
-    cached = _CACHE.get(plan_hash)
-    if cached is not None:
-        return cached
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise PlanRejected([Diagnostic(code="ADP309", line=1, column=0,
-                                       message=f"The plan does not parse: {exc}.",
-                                       hint="Register a plan that validates.")]) from None
-    code = _restricted_compile(tree, plan_hash)
-    plan = CompiledPlan(hash=plan_hash, source=source, code=code, policy=policy,
-                        description="", outline=())
-    _CACHE[plan_hash] = plan
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return plan
