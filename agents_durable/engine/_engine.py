@@ -688,7 +688,7 @@ class Engine:
         logger.warning("the runner process of %s died (%s); the activation is retried",
                        _name(record), reason)
         now = self.clock.now()
-        return Finish("queued", wake_at=now + _BACKOFF_START * deaths, handed_back=True)
+        return Finish("queued", wake_at=now, handed_back=True)
 
     def _leave_for_others(self, record: InstanceRecord, missing: list[str]) -> Finish:
         key = record.plan_hash + record.agent_id
