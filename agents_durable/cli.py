@@ -6,7 +6,8 @@
     agents-durable status ID | history ID | list [--status S] [--plan P]
     agents-durable event ID TYPE [--payload JSON]
     agents-durable pause ID | resume ID | terminate ID | restart ID [--from-step NAME[:N]]
-    agents-durable worker [--tools SPEC]              run instances until SIGINT/SIGTERM
+    agents-durable worker [--tools SPEC] [--isolation process|inline]
+                                                      run instances until SIGINT/SIGTERM
     agents-durable demo                               a plan end to end, on a fake clock
 
 Common options (accepted after any command):
@@ -330,7 +331,8 @@ async def _worker(args: argparse.Namespace) -> int:
 
     agents = args.grant_agents or [args.agent]
     engine = ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
-                            poll_interval=args.poll, grace_period=args.grace)
+                            poll_interval=args.poll, grace_period=args.grace,
+                            isolation=args.isolation)
     # Tools and grants first: the scheduler claims work as soon as the engine is entered,
     # and an unloadable --tools must fail before the database is opened as a worker.
     tools = _register_tools(engine, args.tools)
@@ -492,6 +494,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds running steps get to finish on shutdown (default 30)")
     worker.add_argument("--poll", type=float, default=1.0,
                         help="seconds between polls for work from other processes")
+    worker.add_argument("--isolation", choices=("process", "inline"), default="process",
+                        help="run plan code in confined runner processes (default) or in "
+                             "the worker process itself")
     demo = commands.add_parser("demo", help="run a plan end to end on a fake clock",
                                parents=[tools])
     demo.add_argument("--db", dest="db_demo", help="database file (default: a temporary one)")

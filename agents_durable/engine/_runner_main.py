@@ -242,8 +242,24 @@ def _preload() -> None:
     """Import what plans and activations use before any fork, so no runner imports later."""
     from agents_durable.plans._policy import DEFAULT_MODULES
 
-    for name in DEFAULT_MODULES:
+    for name in (*DEFAULT_MODULES, "anyio._backends._asyncio"):
         __import__(name)
+    # build the per-process caches of the sandbox (builtins, guards, module wrappers) once
+    # here, not in every runner at its first activation
+    from agents_durable.plans._budget import Budget
+    from agents_durable.plans._builtins import PrintCapture
+    from agents_durable.plans._compile import compile_plan, instantiate
+
+    warm = compile_plan("import math\nimport json\n\nasync def run(event, step):\n"
+                        "    return [math.floor(1.5), json.dumps([1])]\n")
+    run = instantiate(warm, budget=Budget(fuel=10_000, max_depth=50,
+                                          max_slice_seconds=1.0),
+                      printer=PrintCapture(1000), extra={})
+    coroutine = run(None, None)
+    with contextlib.suppress(StopIteration):
+        coroutine.send(None)
+    PlanPolicy.model_validate_json(warm.policy.model_dump_json())
+    Limits.model_validate(Limits().model_dump(mode="json"))
     import datetime  # noqa: F401
     import decimal  # noqa: F401
     import random  # noqa: F401

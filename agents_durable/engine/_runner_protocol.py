@@ -63,23 +63,44 @@ def fields_of(record: Any) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
+_KINDS: dict[type, dict[str, tuple[type, ...]]] = {}
+
+
+def _kinds(cls: type) -> dict[str, tuple[type, ...]]:
+    """The JSON types each field of ``cls`` accepts, from its annotation (cached)."""
+    kinds = _KINDS.get(cls)
+    if kinds is None:
+        kinds = {}
+        for f in dataclasses.fields(cls):
+            text = str(f.type)
+            accepted: list[type] = []
+            if "None" in text:
+                accepted.append(type(None))
+            if "tuple" in text:
+                accepted.append(list)
+            elif "str" in text:
+                accepted.append(str)
+            if "float" in text:
+                accepted += [float, int]
+            elif "int" in text:
+                accepted.append(int)
+            if "bool" in text:
+                accepted.append(bool)
+            kinds[f.name] = tuple(accepted)
+        _KINDS[cls] = kinds
+    return kinds
+
+
 def _typed(cls: type, data: Any) -> Any:
     """``cls(**data)`` after checking each field's JSON type (untrusted input)."""
     if not isinstance(data, dict):
         raise ProtocolError(f"a {cls.__name__} must be an object")
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    if not set(data) <= set(names):
-        raise ProtocolError(f"unknown {cls.__name__} fields {sorted(set(data) - set(names))}")
+    kinds = _kinds(cls)
     for name, value in data.items():
-        kind = str(names[name].type)
-        ok = (value is None and "None" in kind) or (
-            isinstance(value, str) and "str" in kind) or (
-            isinstance(value, int) and not isinstance(value, bool) and (
-                "int" in kind or "float" in kind)) or (
-            isinstance(value, float) and "float" in kind) or (
-            isinstance(value, bool) and "bool" in kind) or (
-            isinstance(value, list) and "tuple" in kind)
-        if not ok:
+        accepted = kinds.get(name)
+        if accepted is None:
+            raise ProtocolError(f"unknown {cls.__name__} field {str(name)[:40]!r}")
+        if type(value) not in accepted:
             raise ProtocolError(f"{cls.__name__}.{name} has the wrong type")
     return cls(**data)
 

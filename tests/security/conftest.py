@@ -47,7 +47,7 @@ def isolation(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def engine(tmp_path: Path, clock: FakeClock, isolation: str) -> AsyncIterator[ad.Engine]:
     async with ad.Engine.open(tmp_path / "engine.db", clock=clock, isolation=isolation,
-                              runners=2) as engine:
+                              runners=1) as engine:
         yield engine
 
 
