@@ -64,7 +64,7 @@ async def _runner_figures(samples: int = 40) -> dict[str, Any]:
     await asyncio.sleep(0.2)
     memory = {"rss_mib": idle.rss() / 2 ** 20}
     try:
-        with open(f"/proc/{idle.pid}/smaps_rollup") as rollup:
+        with open(f"/proc/{idle.pid}/smaps_rollup") as rollup:  # noqa: ASYNC230
             for line in rollup:
                 key, _, rest = line.partition(":")
                 if key in ("Pss", "Private_Clean", "Private_Dirty"):

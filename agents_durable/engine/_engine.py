@@ -184,7 +184,8 @@ class Engine:
              busy_timeout: float = 10.0, stall_after: float = 1.0,
              isolation: str = "inline", runners: int | None = None,
              runner_settings: ConfinementSettings | None = None,
-             runner_deadline: float | None = None) -> Engine:
+             runner_deadline: float | None = None,
+             runner_recycle_after: int = 500) -> Engine:
         """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
 
         ``worker=False`` opens a client that registers, creates and signals instances but
@@ -196,7 +197,9 @@ class Engine:
         for another connection's lock before it is retried later.
         ``isolation="process"`` runs plan code in confined runner processes (``runners``
         of them kept started, default one per core; see the README's isolation section),
-        ``"inline"`` in this process.
+        ``"inline"`` in this process. ``runner_deadline`` (real seconds; default the
+        plan's ``max_slice_seconds`` + 2) is how long a runner may stay silent before it is
+        killed; ``runner_recycle_after`` how many activations a runner serves.
         """
         text = str(target)
         if text.startswith(("postgres://", "postgresql://")):
@@ -207,7 +210,8 @@ class Engine:
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
                    stall_after=stall_after, isolation=isolation, runners=runners,
-                   runner_settings=runner_settings, runner_deadline=runner_deadline)
+                   runner_settings=runner_settings, runner_deadline=runner_deadline,
+                   runner_recycle_after=runner_recycle_after)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

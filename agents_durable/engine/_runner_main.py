@@ -184,7 +184,7 @@ async def _run_one(link: _EngineLink, start: dict[str, Any]) -> Finish:
         link.clock = _MirrorClock(link, float(start["now"]))
         clock = link.clock
     host = RunnerHost(link, Limits.model_validate(start["limits"]), clock)
-    activation = Activation(host, record, plan, decode_journal(start["journal"]),  # type: ignore[arg-type]
+    activation = Activation(host, record, plan, decode_journal(start["journal"]),
                             frozenset(start["grants"]))
     activation.control = start.get("control")
     link.activation = activation

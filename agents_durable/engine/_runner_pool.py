@@ -34,6 +34,7 @@ from agents_durable.engine._runner_protocol import frame, read_frame
 __all__ = ["Runner", "RunnerDied", "RunnerPool"]
 
 logger = logging.getLogger("agents_durable")
+_EMPTY_ENVIRONMENT: dict[str, str] = {}
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -117,10 +118,11 @@ class _ForkServer:
                    "from agents_durable.engine._runner_main import serve_forks; serve_forks()",
                    json.dumps(settings.to_json())]
         debug = os.environ.get("AGENTS_DURABLE_RUNNER_DEBUG")
-        self.process = subprocess.Popen(command, stdin=server_end,
+        self.process = subprocess.Popen(command, stdin=server_end.fileno(),
                                         stdout=subprocess.DEVNULL,
                                         stderr=None if debug else subprocess.DEVNULL,
-                                        env={}, close_fds=True, start_new_session=True)
+                                        env=_EMPTY_ENVIRONMENT, close_fds=True,
+                                        start_new_session=True)
         server_end.close()
         self.control = engine_end
         self.settings = settings

@@ -1,13 +1,13 @@
 """Process isolation: what a runner process stops that no in-process guard can.
 
-A tuple nested a million deep, hashed (a set member, a dict key), overflows the C stack inside one C call: inline, it
-takes the engine process down (so these tests never run it inline); in a runner, it kills
-the runner only, and the instance is retried, then quarantined, while the engine and other
-instances carry on. A single exponential C call (comparing aliased lists) cannot be
-interrupted by the budget; the engine's wall-clock deadline kills its runner. And the
-operating-system layer holds on its own: plain Python with no language gate at all, once
-confined, cannot open the host's files, make a socket, read the environment or start a
-process.
+A tuple nested a million deep, hashed (a set member, a dict key), overflows the C stack
+inside one C call: inline, it takes the engine process down (so these tests never run it
+inline); in a runner, it kills the runner only, and the instance is retried, then
+quarantined, while the engine and other instances carry on. A single exponential C call
+(comparing aliased lists) cannot be interrupted by the budget; the engine's wall-clock
+deadline kills its runner. And the operating-system layer holds on its own: plain Python
+with no language gate at all, once confined, cannot open the host's files, make a socket,
+read the environment or start a process.
 """
 
 from __future__ import annotations
