@@ -74,6 +74,7 @@ class RemoteActivation:
         self._tool_calls = 0
         self._last_activity = time.monotonic()
         self._requests: dict[int, anyio.CancelScope] = {}
+        self._inline_request: tuple[int, str, dict[str, Any], anyio.CancelScope] | None = None
         self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
         self._events = {event.seq for event in journal.events}
         big = max(self.limits.max_payload_bytes, self.limits.max_result_bytes)
@@ -140,6 +141,9 @@ class RemoteActivation:
                     finish = self._take(message, group)
                 except (ProtocolError, KeyError, TypeError, ValueError) as exc:
                     runner.kill(f"it broke the protocol ({exc})")
+                request, self._inline_request = self._inline_request, None
+                if request is not None:
+                    await self._answer(*request)
             group.cancel_scope.cancel()
         if failure is not None:
             raise RunnerDied(failure)
@@ -163,7 +167,12 @@ class RemoteActivation:
         scope = anyio.CancelScope()
         self._requests[ident] = scope
         self._outstanding += 1
-        group.start_soon(self._answer, ident, op, message, scope)
+        if op in ("record_step", "agent_usage"):
+            # store calls are served in order, in the read loop: they serialize on the
+            # store anyway, and a task per commit would cost more than the wait
+            self._inline_request = (ident, op, message, scope)
+        else:
+            group.start_soon(self._answer, ident, op, message, scope)
         return None
 
     def _checked_finish(self, finish: Finish) -> Finish:
