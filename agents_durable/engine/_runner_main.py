@@ -34,6 +34,7 @@ from agents_durable.engine._runner_protocol import (
     frame,
     read_frame,
 )
+from agents_durable.engine._tools import current_step
 from agents_durable.errors import (
     AgentsDurableError,
     NonRetryableError,
@@ -164,7 +165,9 @@ class RunnerHost:
 
     async def call_tool(self, record: InstanceRecord, grants: frozenset[str], name: str,
                         args: list[Any], kwargs: dict[str, Any], limit: int) -> Any:
-        return await self._link.call("tool", name=name, args=args, kwargs=kwargs)
+        context = current_step.get()
+        return await self._link.call("tool", name=name, args=args, kwargs=kwargs,
+                                     step=getattr(context, "name", None))
 
 
 async def _run_one(link: _EngineLink, start: dict[str, Any]) -> Finish:
