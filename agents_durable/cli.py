@@ -10,7 +10,8 @@
     agents-durable fork ID [--from-step NAME[:N]] [--plan P] [--new-id NEW]
     agents-durable schedule NAME PLAN --cron EXPR [--timezone TZ] | schedules
     agents-durable schedule-pause|schedule-resume|schedule-delete NAME
-    agents-durable worker [--tools SPEC]              run instances until SIGINT/SIGTERM
+    agents-durable worker [--tools SPEC] [--isolation process|inline]
+                                                      run instances until SIGINT/SIGTERM
     agents-durable mcp [--tools SPEC] [--worker]      serve the agent's toolkit over MCP (stdio)
     agents-durable demo                               a plan end to end, on a fake clock
 
@@ -379,7 +380,8 @@ async def _worker(args: argparse.Namespace) -> int:
 
     agents = args.grant_agents or [args.agent]
     engine = ad.Engine.open(args.db, worker=True, concurrency=args.concurrency,
-                            poll_interval=args.poll, grace_period=args.grace)
+                            poll_interval=args.poll, grace_period=args.grace,
+                            isolation=args.isolation)
     # Tools and grants first: the scheduler claims work as soon as the engine is entered,
     # and an unloadable --tools must fail before the database is opened as a worker.
     tools = _register_tools(engine, args.tools)
@@ -572,6 +574,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds running steps get to finish on shutdown (default 30)")
     worker.add_argument("--poll", type=float, default=1.0,
                         help="seconds between polls for work from other processes")
+    worker.add_argument("--isolation", choices=("process", "inline"), default="process",
+                        help="run plan code in confined runner processes (default) or in "
+                             "the worker process itself")
     mcp = add("mcp", "serve the agent's plan toolkit to an MCP client over stdin/stdout",
               tools)
     mcp.add_argument("--worker", action="store_true",

@@ -79,9 +79,9 @@ async def _create(agent: Any, plan: str, prefix: str, params: list[dict[str, Any
 
 
 def _open(path: Path, *, tools: dict[str, Any] | None = None,
-          worker: bool = True) -> tuple[ad.Engine, Any]:
+          worker: bool = True, isolation: str = "inline") -> tuple[ad.Engine, Any]:
     """An engine whose tools and grants are in place before the scheduler starts."""
-    engine = ad.Engine.open(path, worker=worker)
+    engine = ad.Engine.open(path, worker=worker, isolation=isolation)
     for name, fn in (tools or {}).items():
         engine.tools.register(name, fn)
     return engine, engine.agent(AGENT, tools=list(tools or {}))
@@ -93,9 +93,9 @@ async def w1(cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """``instances`` x ``steps`` trivial steps, all started at once; wall time to done."""
     n, steps = cfg["instances"], cfg["steps"]
     path = workdir / "ours.db"
-    engine, agent = _open(path)
+    engine, agent = _open(path, isolation=cfg.get("isolation", "inline"))
     async with engine:
-        await agent.register_plan("steps", TRIVIAL_STEPS)
+        await agent.register_plan("steps", cfg.get("plan", TRIVIAL_STEPS))
         reader = _reader(path)
         baseline = rss_kib()
         started = time.perf_counter()
@@ -119,7 +119,7 @@ async def w2(cfg: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """One instance at a time; ms between consecutive step bodies, from the journal."""
     reps, steps, warmup = cfg["reps"], cfg["steps"], cfg.get("warmup", 3)
     path = workdir / "ours.db"
-    engine, agent = _open(path)
+    engine, agent = _open(path, isolation=cfg.get("isolation", "inline"))
     instance_ms: list[float] = []
     async with engine:
         await agent.register_plan("steps", TRIVIAL_STEPS)

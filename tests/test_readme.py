@@ -27,6 +27,16 @@ async def test_readme_python_blocks_run(tmp_path: Path) -> None:
     assert final.output == {"order": 7, "confirmed": True, "note": "left at the door"}
 
 
+@pytest.mark.anyio
+async def test_readme_isolation_block_runs(tmp_path: Path) -> None:
+    namespace: dict[str, object] = {}
+    for block in blocks("python"):
+        exec(compile(block, str(README), "exec"), namespace)
+    final = await namespace["isolated"](str(tmp_path / "isolated.db"))  # type: ignore[operator]
+    assert isinstance(final, ad.InstanceStatus)
+    assert (final.status, final.output) == ("complete", "hi")
+
+
 def test_readme_plan_validates_clean() -> None:
     namespace: dict[str, object] = {}
     exec(blocks("python")[0], namespace)

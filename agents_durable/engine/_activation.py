@@ -68,7 +68,7 @@ from agents_durable.plans._sizes import rendered_size, safe_repr
 from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
 if TYPE_CHECKING:
-    from agents_durable.engine._engine import Engine
+    from agents_durable.engine._host import ActivationHost
 
 __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "Activation", "error_json", "retry_delay"]
 
@@ -114,9 +114,10 @@ class Gather:
 
 
 class Activation:
-    """Runs one replay of one instance. Created and driven by the engine."""
+    """Runs one replay of one instance. Created and driven by the engine, inline, or by a
+    runner process; ``engine`` is whatever provides ``ActivationHost`` there."""
 
-    def __init__(self, engine: Engine, record: InstanceRecord, plan: CompiledPlan,
+    def __init__(self, engine: ActivationHost, record: InstanceRecord, plan: CompiledPlan,
                  journal: Journal, grants: frozenset[str]) -> None:
         self.engine = engine
         self.record = record
@@ -177,7 +178,7 @@ class Activation:
     async def _drive(self) -> Finish:
         record = self.record
         try:
-            binding = ToolBinding(self.engine.tools, self.grants, owner=self,
+            binding = ToolBinding(self.grants, invoke=self._call_tool, owner=self,
                                   limit=self.limits.max_payload_bytes,
                                   max_calls=self.plan.policy.max_tool_calls)
             run = instantiate(self.plan, budget=self.budget, printer=self.printer,
@@ -211,6 +212,10 @@ class Activation:
         except BaseException as error:
             return self._ended_by(error)
         return Finish("complete", output=text, logs=self._logs())
+
+    async def _call_tool(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        return await self.engine.call_tool(self.record, self.grants, name, args, kwargs,
+                                           self.limits.max_payload_bytes)
 
     def _decided(self) -> BaseException | None:
         """The signal this activation already decided to end with, if any (first wins)."""

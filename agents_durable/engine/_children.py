@@ -68,13 +68,12 @@ async def run_child(activation: Activation, call: StepCall,
                           plan_version=int(config["version"]), plan_hash=str(config["hash"]),
                           params=str(config["params"]), created_at=activation.clock.now())
         try:
-            await activation.store.start_child(record.pk, new,
-                                               keep=config.get("on_parent_end") == "keep")
+            await activation.engine.start_child(record, new,
+                                                keep=config.get("on_parent_end") == "keep")
         except InstanceExists:
             raise activation.fail(PlanRuntimeError(
                 f"step.run_plan({call._name!r}) cannot start child {child!r}: another "
                 "instance of this agent has that id; give the child another id")) from None
-        activation.engine.notify()
         raise activation._suspend(None)
     activation.events.remove(event)
     ended = activation._decode(event.payload, {})
@@ -109,7 +108,7 @@ async def _first_run(activation: Activation, call: StepCall) -> dict[str, Any]:
                                "0-9, '_' and '-', not starting with '-'")
     text = activation._encode({} if params is None else params,
                               what=f"the params of child plan {call._name!r}")
-    version = await activation.store.get_plan_version(record.agent_id, name=call._name)
+    version = await activation.engine.latest_plan(record.agent_id, call._name)
     if version is None:
         raise PlanRuntimeError(f"step.run_plan({call._name!r}): this agent has no plan named "
                                f"{call._name!r}; submit it first")
@@ -118,5 +117,6 @@ async def _first_run(activation: Activation, call: StepCall) -> dict[str, Any]:
     if id == record.id:
         raise PlanRuntimeError("step.run_plan id= names the parent itself; give the child "
                                "another id")
-    return {"plan": version.name, "version": version.version, "hash": version.hash,
+    name, number, plan_hash = version
+    return {"plan": name, "version": number, "hash": plan_hash,
             "id": id, "params": text, "on_parent_end": policy}

@@ -46,16 +46,37 @@ from anyio.abc import TaskGroup
 
 from agents_durable.engine._activation import Activation, error_json
 from agents_durable.engine._clock import Clock, SystemClock
+from agents_durable.engine._confinement import ConfinementSettings
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
 from agents_durable.engine._observe import Observer, observed, observing
 from agents_durable.engine._retention import RetentionPolicy, apply_retention, retention_loop
+from agents_durable.engine._runner_activation import RemoteActivation
+from agents_durable.engine._runner_pool import RunnerDied, RunnerPool
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
-from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
-from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
+from agents_durable.engine._tools import (
+    ToolRegistry,
+    missing_tools,
+    referenced_tools,
+    run_tool,
+)
+from agents_durable.errors import (
+    CorruptRecord,
+    EngineClosed,
+    PlanRejected,
+    ToolUsageError,
+    UsageError,
+)
 from agents_durable.plans._compile import CompiledPlan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
-from agents_durable.store import Finish, InstanceRecord, Journal, Store, store_for
+from agents_durable.store import (
+    Finish,
+    InstanceRecord,
+    Journal,
+    NewInstance,
+    Store,
+    store_for,
+)
 
 __all__ = ["Engine"]
 
@@ -73,7 +94,7 @@ class _Slot:
 
     record: InstanceRecord
     suspect: bool
-    activation: Activation | None = None
+    activation: Activation | RemoteActivation | None = None
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     draining: bool = False
     probing: bool = False
@@ -88,7 +109,15 @@ class Engine:
                  quarantine_after: int = 2, per_agent_concurrency: int | None = None,
                  tool_threads_per_agent: int = 40, grace_period: float = 30.0,
                  stall_after: float = 1.0, loop_block_warning: float = 0.5,
-                 retention: RetentionPolicy | None = None) -> None:
+                 retention: RetentionPolicy | None = None,
+                 isolation: str = "inline", runners: int | None = None,
+                 runner_settings: ConfinementSettings | None = None,
+                 runner_deadline: float | None = None,
+                 runner_recycle_after: int = 500) -> None:
+        if isolation not in ("inline", "process"):
+            raise UsageError(f"isolation must be 'inline' or 'process', not {isolation!r}")
+        if runners is not None and runners < 1:
+            raise UsageError("runners must be at least 1")
         if concurrency < 1:
             raise UsageError("concurrency must be at least 1")
         if per_agent_concurrency is not None and per_agent_concurrency < 1:
@@ -117,6 +146,15 @@ class Engine:
         #: Told about work as it runs (metrics, traces); see ``_observe``.
         self.observer: Observer = Observer()
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
+        #: ``inline``: plan code runs in this process; ``process``: in confined runner
+        #: processes (``_runner_pool``), ``runners`` of them kept started.
+        self.isolation = isolation
+        self._runner_options = (runners or os.cpu_count() or 2, runner_settings,
+                                runner_recycle_after)
+        self.runner_deadline = runner_deadline
+        self.runner_pool: RunnerPool | None = None
+        #: Runner deaths in a row of each instance (a crash of its own activation).
+        self._deaths: Counter[int] = Counter()
         self.tools.listener = self._tools_changed
         self.loop_monitor = LoopMonitor(loop_block_warning)
         self._grants: dict[str, frozenset[str]] = {}
@@ -163,7 +201,11 @@ class Engine:
              poll_interval: float = 1.0, per_agent_concurrency: int | None = None,
              tool_threads_per_agent: int = 40, grace_period: float = 30.0,
              busy_timeout: float = 10.0, stall_after: float = 1.0,
-             retention: RetentionPolicy | None = None) -> Engine:
+             retention: RetentionPolicy | None = None,
+             isolation: str = "inline", runners: int | None = None,
+             runner_settings: ConfinementSettings | None = None,
+             runner_deadline: float | None = None,
+             runner_recycle_after: int = 500) -> Engine:
         """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
 
         ``worker=False`` opens a client that registers, creates and signals instances but
@@ -174,6 +216,11 @@ class Engine:
         steps finish before it cancels them. ``busy_timeout`` is how long a write waits
         for another connection's lock before it is retried later. ``retention`` deletes
         finished instances once they are old enough (a worker applies it).
+        ``isolation="process"`` runs plan code in confined runner processes (``runners``
+        of them kept started, default one per core; see the README's isolation section),
+        ``"inline"`` in this process. ``runner_deadline`` (real seconds; default the
+        plan's ``max_slice_seconds`` + 2) is how long a runner may stay silent before it is
+        killed; ``runner_recycle_after`` how many activations a runner serves.
         """
         text = str(target)
         if text.startswith(("postgres://", "postgresql://")):
@@ -183,7 +230,9 @@ class Engine:
                    concurrency=concurrency, limits=limits, policy=policy,
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
-                   stall_after=stall_after, retention=retention)
+                   stall_after=stall_after, retention=retention, isolation=isolation,
+                   runners=runners, runner_settings=runner_settings,
+                   runner_deadline=runner_deadline, runner_recycle_after=runner_recycle_after)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -199,6 +248,13 @@ class Engine:
                 if released or quarantined:
                     logger.warning("recovered %d interrupted instance(s); quarantined %d",
                                    released, quarantined)
+                if self.isolation == "process":
+                    warm, settings, recycle_after = self._runner_options
+                    pool = RunnerPool(warm=warm, settings=settings,
+                                      recycle_after=recycle_after)
+                    stack.push_async_callback(pool.aclose)
+                    await pool.open()
+                    self.runner_pool = pool
                 self._group = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(self._stop)
                 self._group.start_soon(self._schedule)
@@ -438,7 +494,7 @@ class Engine:
             if not idle:
                 await anyio.sleep(0.0005)
 
-    def _stuck_on_host(self, activation: Activation | None) -> bool:
+    def _stuck_on_host(self, activation: Activation | RemoteActivation | None) -> bool:
         if activation is None or activation.awaiting_host_since is None:
             return False
         hung_after = float(getattr(self.clock, "hung_after", 2.0))
@@ -477,8 +533,31 @@ class Engine:
             slot.probing = True
             await self.store.mark_probing(pk)
 
+    async def call_tool(self, record: InstanceRecord, grants: frozenset[str], name: str,
+                        args: list[Any], kwargs: dict[str, Any], limit: int) -> Any:
+        """Run host tool ``name`` for an activation of ``record``, inline or in a runner.
+
+        The grant is checked here, in the engine, whatever the activation claims.
+        """
+        if name not in grants:
+            raise ToolUsageError(f"tool {name!r} is not granted to agent {record.agent_id!r}")
+        await self.before_tool(record.pk)
+        with observing(self.observer, "tool", record.agent_id, record.id, name):
+            return await run_tool(self.tools, name, args, kwargs, agent_id=record.agent_id,
+                                  limit=limit)
+
+    async def latest_plan(self, agent_id: str, name: str) -> tuple[str, int, str] | None:
+        version = await self.store.get_plan_version(agent_id, name=name)
+        return None if version is None else (version.name, version.version, version.hash)
+
+    async def start_child(self, parent: InstanceRecord, new: NewInstance, *,
+                          keep: bool) -> None:
+        await self.store.start_child(parent.pk, new, keep=keep)
+        self.notify()
+
     def _committed(self, pk: int) -> None:
         """A journal row of ``pk`` committed: it made progress, so its probation ends."""
+        self._deaths.pop(pk, None)
         slot = self._slots.get(pk)
         if slot is not None and slot.suspect:
             slot.suspect = False
@@ -661,14 +740,23 @@ class Engine:
                         return
                     if journal is None:
                         journal = await self.store.load_journal(record.pk)
-                    activation = Activation(self, record, plan, journal,
-                                            self._grants.get(record.agent_id, frozenset()))
+                    grants = self._grants.get(record.agent_id, frozenset())
+                    activation: Activation | RemoteActivation
+                    if self.runner_pool is not None:
+                        activation = RemoteActivation(self, self.runner_pool, record, plan,
+                                                      journal, grants,
+                                                      deadline=self.runner_deadline)
+                    else:
+                        activation = Activation(self, record, plan, journal, grants)
                     slot.activation = activation
                     if record.control is not None:
                         activation.control = record.control
                     elif slot.draining:
                         activation.control = "drain"
                     finish = await activation.run()
+                    self._deaths.pop(record.pk, None)
+                except RunnerDied as died:
+                    finish = self._runner_died(record, died.reason)
                 except (PlanRejected, CorruptRecord, json.JSONDecodeError) as error:
                     finish = Finish("errored", error=error_json(error))
                 except Exception as error:
@@ -685,6 +773,28 @@ class Engine:
         finally:
             with anyio.CancelScope(shield=True):
                 await self._end(slot, finish, failed)
+
+    def _runner_died(self, record: InstanceRecord, reason: str) -> Finish:
+        """The runner of ``record``'s activation died: a crash of that instance alone.
+
+        Retried (handed back, after a short backoff) until it has killed its runner
+        ``quarantine_after`` times in a row without committing a step; then quarantined.
+        """
+        self._deaths[record.pk] += 1
+        deaths = self._deaths[record.pk]
+        if deaths >= self.quarantine_after:
+            del self._deaths[record.pk]
+            logger.warning("quarantined %s: its runner process died %d times in a row "
+                           "(last: %s)", _name(record), deaths, reason)
+            return Finish("errored", error=json.dumps({
+                "name": "QuarantinedError",
+                "message": f"the instance's runner process died {deaths} times in a row "
+                           f"(last: {reason}); it is not replayed again. Inspect its "
+                           "history, fix the plan, then restart it", "step": None}))
+        logger.warning("the runner process of %s died (%s); the activation is retried",
+                       _name(record), reason)
+        now = self.clock.now()
+        return Finish("queued", wake_at=now, handed_back=True)
 
     def _leave_for_others(self, record: InstanceRecord, missing: list[str]) -> Finish:
         key = record.plan_hash + record.agent_id

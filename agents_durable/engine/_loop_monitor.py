@@ -79,7 +79,7 @@ def describe(frame: FrameType | None) -> str | None:
         code = frame.f_code
         local: dict[str, Any] = {}
         try:
-            if code.co_name in ("_run", "_attempt", "run", "execute"):
+            if code.co_name in ("_run", "_attempt", "run", "execute", "_handle"):
                 local = dict(frame.f_locals)
         except Exception:  # a frame changing under us: best effort only
             local = {}
@@ -91,6 +91,13 @@ def describe(frame: FrameType | None) -> str | None:
         elif code.co_name == "_attempt" and step is None:
             context = local.get("context")
             step = str(getattr(context, "name", "?"))
+        elif code.co_name == "_handle" and type(owner).__name__ == "RemoteActivation":
+            # a tool call a runner process asked for: its step is named in the request
+            record = owner.record
+            message = local.get("message") or {}
+            return (f"tool {str(message.get('name', '?'))!r} in step "
+                    f"{str(message.get('step', '?'))!r} of instance "
+                    f"{record.agent_id}/{record.id}")
         elif code.co_name == "run" and type(owner).__name__ == "Activation":
             record = owner.record
             where = f"instance {record.agent_id}/{record.id}"

@@ -21,14 +21,13 @@ import functools
 import inspect
 import json
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
 from agents_durable.engine._json import encode_json
-from agents_durable.engine._observe import observing
 from agents_durable.errors import (
     NonRetryableError,
     ToolError,
@@ -39,7 +38,7 @@ from agents_durable.errors import (
 from agents_durable.plans._guards import facade, plan_error
 
 __all__ = ["ToolRegistry", "ToolSpec", "Tools", "current_step", "missing_tools",
-           "referenced_tools"]
+           "referenced_tools", "run_tool"]
 
 #: The step context of the callback running right now, if any (set by ``step.do``).
 current_step: contextvars.ContextVar[Any] = contextvars.ContextVar("agents_durable_step",
@@ -199,18 +198,46 @@ def copy_json(value: Any, *, limit: int, what: str) -> Any:
 
 
 class ToolBinding:
-    """What one activation may call: the registry, the agent's grants, and the budget."""
+    """What one activation may call: the agent's grants, the budget, and ``invoke``.
 
-    __slots__ = ("calls", "grants", "limit", "max_calls", "owner", "registry")
+    ``invoke(name, args, kwargs)`` runs a granted tool where the host's tools live: in the
+    engine process (``Engine.call_tool``), whether the activation runs inline or in a
+    runner process, so a tool call is always grant-checked and executed by the engine.
+    """
 
-    def __init__(self, registry: ToolRegistry, grants: Collection[str], *, owner: Any,
-                 limit: int, max_calls: int) -> None:
-        self.registry = registry
+    __slots__ = ("calls", "grants", "invoke", "limit", "max_calls", "owner")
+
+    def __init__(self, grants: Collection[str], *,
+                 invoke: Callable[[str, list[Any], dict[str, Any]], Awaitable[Any]],
+                 owner: Any, limit: int, max_calls: int) -> None:
         self.grants = frozenset(grants)
+        self.invoke = invoke
         self.owner = owner
         self.limit = limit
         self.max_calls = max_calls
         self.calls = 0
+
+
+async def run_tool(registry: ToolRegistry, name: str, args: list[Any],
+                   kwargs: dict[str, Any], *, agent_id: str, limit: int) -> Any:
+    """Run the host tool ``name`` (sync tools in a thread) and copy its result as JSON.
+
+    A failure of the tool becomes ``ToolError`` (``NonRetryableError`` stays itself), so
+    no host exception object reaches plan code.
+    """
+    spec = registry.get(name)
+    try:
+        if spec.is_async:
+            result = await spec.fn(*args, **kwargs)
+        else:
+            result = await registry.run_in_thread(agent_id, lambda: spec.fn(*args, **kwargs))
+            if inspect.isawaitable(result):
+                result = await result
+    except NonRetryableError as exc:
+        raise NonRetryableError(f"tools.{name}: {exc}") from None
+    except Exception as exc:
+        raise ToolError(f"tools.{name} failed: {type(exc).__name__}: {exc}") from None
+    return copy_json(result, limit=limit, what=f"the result of tools.{name}")
 
 
 @facade(dynamic=True)
@@ -302,29 +329,4 @@ class ToolCall:
     async def _run(self) -> Any:
         binding = self._binding
         binding.owner.check_not_failed()
-        spec = binding.registry.get(self._name)
-        owner = binding.owner
-        engine = getattr(owner, "engine", None)
-        if engine is not None:  # quarantine probation: see Engine.before_tool
-            await engine.before_tool(owner.record.pk)
-        record = getattr(owner, "record", None)
-        observe = (observing(engine.observer, "tool", record.agent_id, record.id, self._name)
-                   if engine is not None and record is not None else contextlib.nullcontext())
-        try:
-            with observe:
-                result = await self._call(spec, binding, owner)
-        except NonRetryableError as exc:
-            raise NonRetryableError(f"tools.{self._name}: {exc}") from None
-        except Exception as exc:
-            raise ToolError(f"tools.{self._name} failed: {type(exc).__name__}: {exc}") from None
-        return copy_json(result, limit=binding.limit, what=f"the result of tools.{self._name}")
-
-    async def _call(self, spec: Any, binding: ToolBinding, owner: Any) -> Any:
-        if spec.is_async:
-            return await spec.fn(*self._args, **self._kwargs)
-        agent_id = str(getattr(getattr(owner, "record", None), "agent_id", ""))
-        result = await binding.registry.run_in_thread(
-            agent_id, lambda: spec.fn(*self._args, **self._kwargs))
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+        return await binding.invoke(self._name, self._args, self._kwargs)

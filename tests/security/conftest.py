@@ -17,7 +17,7 @@ import ast
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import pytest
 
 import agents_durable as ad
 from agents_durable.plans import _compile
+from agents_durable.testing import FakeClock
 
 #: A module global in a host module: no plan may change it.
 HOST_SECRET: dict[str, str] = {"value": "untouched"}
@@ -35,6 +36,19 @@ CANARY_TEXT = "canary: the host's file"
 FAST = ad.PlanPolicy(fuel=200_000, max_slice_seconds=2.0)
 
 _REAL_JSON_DUMPS = json.dumps
+
+
+@pytest.fixture(params=["inline", "process"])
+def isolation(request: pytest.FixtureRequest) -> str:
+    """Every attack runs twice: plan code in the engine process, and in a runner process."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, clock: FakeClock, isolation: str) -> AsyncIterator[ad.Engine]:
+    async with ad.Engine.open(tmp_path / "engine.db", clock=clock, isolation=isolation,
+                              runners=1) as engine:
+        yield engine
 
 
 @pytest.fixture(autouse=True)

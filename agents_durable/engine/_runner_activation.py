@@ -1,0 +1,282 @@
+"""An activation run by a runner process, as the engine sees it.
+
+``RemoteActivation`` has the face the scheduler uses of ``Activation`` (``run()``,
+``control``, ``awaiting_host_since``) and serves the runner's requests in the engine: it
+commits journal rows through the engine's (guarded) store, runs tool calls through
+``Engine.call_tool`` (grant-checked here), reports storage usage and, under a fake clock,
+the time. Everything from the runner is untrusted: each request is checked for shape,
+its journal writes against the instance's quota, its ``finish`` against the log quota.
+
+The wall-clock deadline: while the runner owes the engine an answer (no request of it is
+in flight here), it must send something within ``deadline`` seconds, or it is killed. A
+plan's Python code trips its own slice budget long before; the deadline catches what no
+budget tick can see, a single C call that runs for minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import marshal
+import time
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.abc
+
+from agents_durable.engine._clock import SystemClock
+from agents_durable.engine._observe import observed
+from agents_durable.engine._quotas import log_quota_exceeded, row_bytes
+from agents_durable.engine._runner_pool import Runner, RunnerDied, RunnerPool
+from agents_durable.engine._runner_protocol import (
+    ProtocolError,
+    decode_finish,
+    decode_new_instance,
+    decode_step,
+    encode_journal,
+    fields_of,
+    read_frame,
+)
+from agents_durable.errors import ToolUsageError
+from agents_durable.store import Finish, InstanceRecord, Journal
+
+if TYPE_CHECKING:
+    from agents_durable.engine._engine import Engine
+    from agents_durable.plans._compile import CompiledPlan
+
+__all__ = ["RemoteActivation"]
+
+logger = logging.getLogger("agents_durable")
+
+#: Seconds past a plan's ``max_slice_seconds`` before the engine kills a silent runner.
+DEADLINE_SLACK = 2.0
+
+
+class RemoteActivation:
+    """One activation of ``record`` in a runner of ``pool``."""
+
+    def __init__(self, engine: Engine, pool: RunnerPool, record: InstanceRecord,
+                 plan: CompiledPlan, journal: Journal, grants: frozenset[str], *,
+                 deadline: float | None = None) -> None:
+        self.engine = engine
+        self.pool = pool
+        self.record = record
+        self.plan = plan
+        self.journal = journal
+        self.grants = grants
+        self.limits = engine.limits
+        self.deadline = deadline if deadline is not None else (
+            plan.policy.max_slice_seconds + DEADLINE_SLACK)
+        self.awaiting_host_since: float | None = None
+        self._control: str | None = None
+        self._runner: Runner | None = None
+        self._outstanding = 0
+        self._tools_running = 0
+        self._tool_calls = 0
+        self._last_activity = time.monotonic()
+        self._requests: dict[int, anyio.CancelScope] = {}
+        self._inline_request: tuple[int, str, dict[str, Any], anyio.CancelScope] | None = None
+        self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
+        self._events = {event.seq for event in journal.events}
+        big = max(self.limits.max_payload_bytes, self.limits.max_result_bytes)
+        self._frame_limit = 4 * big + 1024 * 1024
+
+    @property
+    def control(self) -> str | None:
+        return self._control
+
+    @control.setter
+    def control(self, value: str | None) -> None:
+        self._control = value
+        if self._runner is not None:
+            self._runner.send({"op": "control", "value": value})
+
+    async def run(self) -> Finish:
+        runner = await self.pool.acquire()
+        self._runner = runner
+        healthy = False
+        try:
+            runner.send(self._start_message(runner))
+            finish = await self._serve(runner)
+            healthy = True
+            return finish
+        finally:
+            self._runner = None
+            if not healthy:
+                runner.kill("its activation was stopped")
+            self.pool.release(runner, healthy=healthy)
+
+    def _start_message(self, runner: Runner) -> dict[str, Any]:
+        engine = self.engine
+        plan: dict[str, Any] = {"plan_hash": self.record.plan_hash}
+        if self.record.plan_hash not in runner.plans:
+            # the code the engine compiled (and validated): the runner compiles nothing
+            runner.plans.add(self.record.plan_hash)
+            plan.update(code=base64.b64encode(marshal.dumps(self.plan.code)).decode(),
+                        source=self.plan.source, policy=self.plan.policy.model_dump_json())
+        return {"op": "start", "record": fields_of(self.record),
+                "journal": encode_journal(self.journal), **plan,
+                "grants": sorted(self.grants),
+                "limits": self.limits.model_dump(mode="json"),
+                "clock": "system" if isinstance(engine.clock, SystemClock) else "mirror",
+                "now": engine.clock.now(), "control": self._control}
+
+    async def _serve(self, runner: Runner) -> Finish:
+        finish: Finish | None = None
+        failure: str | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._watchdog, runner)
+            while finish is None and failure is None:
+                try:
+                    message = await read_frame(runner.reader, self._frame_limit)
+                except ProtocolError as exc:
+                    runner.kill(f"it broke the protocol ({exc})")
+                    message = None
+                except OSError:
+                    message = None
+                if message is None:
+                    failure = await runner.death_reason()
+                    break
+                self._last_activity = time.monotonic()
+                try:
+                    finish = self._take(message, group)
+                except (ProtocolError, KeyError, TypeError, ValueError) as exc:
+                    runner.kill(f"it broke the protocol ({exc})")
+                request, self._inline_request = self._inline_request, None
+                if request is not None:
+                    await self._answer(*request)
+            group.cancel_scope.cancel()
+        if failure is not None:
+            raise RunnerDied(failure)
+        assert finish is not None
+        return finish
+
+    def _take(self, message: dict[str, Any], group: anyio.abc.TaskGroup) -> Finish | None:
+        op = message["op"]
+        if op == "finish":
+            return self._checked_finish(decode_finish(message["finish"]))
+        if op == "cancel":
+            scope = self._requests.get(message["id"])
+            if scope is not None:
+                scope.cancel()
+            return None
+        if op not in ("record_step", "agent_usage", "tool", "sleep_until", "latest_plan",
+                      "start_child"):
+            raise ProtocolError(f"unknown request {op[:40]!r}")
+        ident = message["id"]
+        if not isinstance(ident, int) or ident in self._requests:
+            raise ProtocolError("a request id must be a new integer")
+        scope = anyio.CancelScope()
+        self._requests[ident] = scope
+        self._outstanding += 1
+        if op in ("record_step", "agent_usage"):
+            # store calls are served in order, in the read loop: they serialize on the
+            # store anyway, and a task per commit would cost more than the wait
+            self._inline_request = (ident, op, message, scope)
+        else:
+            group.start_soon(self._answer, ident, op, message, scope)
+        return None
+
+    def _checked_finish(self, finish: Finish) -> Finish:
+        exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
+        if exceeded is not None:
+            return Finish("errored", error=json.dumps({
+                "name": "LimitExceeded", "message": str(exceeded[0]), "step": None}),
+                logs=exceeded[1])
+        return finish
+
+    async def _answer(self, ident: int, op: str, message: dict[str, Any],
+                      scope: anyio.CancelScope) -> None:
+        runner = self._runner
+        reply: dict[str, Any] = {"op": "reply", "id": ident}
+        try:
+            with scope:
+                reply["value"] = await self._handle(op, message)
+        except Exception as error:
+            if isinstance(error, ProtocolError) and runner is not None:
+                runner.kill(f"it broke the protocol ({error})")
+            name = type(error).__name__
+            if name not in ("ToolError", "ToolUsageError", "ToolNotFound",
+                            "NonRetryableError", "TimeoutError", "InstanceExists"):
+                name = "HostRequestFailed"
+            reply["error"] = {"name": name, "message": str(error)}
+        finally:
+            self._requests.pop(ident, None)
+            self._outstanding -= 1
+            self._last_activity = time.monotonic()
+        if scope.cancelled_caught:
+            return
+        if not isinstance(self.engine.clock, SystemClock):
+            reply["now"] = self.engine.clock.now()
+        if runner is not None:
+            runner.send(reply)
+
+    async def _handle(self, op: str, message: dict[str, Any]) -> Any:
+        engine = self.engine
+        if op == "record_step":
+            step = decode_step(message["step"])
+            consume = message.get("consume_event")
+            if consume is not None and consume not in self._events:
+                raise ProtocolError("consume_event names no event of this instance")
+            previous = self.journal.steps.get(step.seq)
+            growth = row_bytes(step) - (row_bytes(previous) if previous else 0)
+            if self._journal_bytes + growth > self.limits.max_journal_bytes:
+                assert self._runner is not None
+                self._runner.kill("it wrote past the instance's journal quota")
+                raise ProtocolError("journal quota")
+            await engine.store.record_step(self.record.pk, step, consume_event=consume)
+            took = (step.ended_at - step.started_at if step.ended_at is not None
+                    and step.started_at is not None else None)
+            observed(engine.observer, "step_committed", self.record.agent_id, step.kind,
+                     step.state, took)
+            self.journal.steps[step.seq] = step
+            self._journal_bytes += growth
+            engine.add_agent_usage(self.record.agent_id, growth)
+            return None
+        if op == "agent_usage":
+            return await engine.agent_usage(self.record.agent_id)
+        if op == "sleep_until":
+            await engine.clock.sleep_until(float(message["deadline"]))
+            return None
+        if op == "latest_plan":  # always of this activation's own agent
+            if not isinstance(message.get("name"), str):
+                raise ProtocolError("latest_plan needs a plan name")
+            found = await engine.latest_plan(self.record.agent_id, message["name"])
+            return None if found is None else list(found)
+        if op == "start_child":
+            new = decode_new_instance(message.get("new"))
+            if new.agent_id != self.record.agent_id:  # a runner cannot act for another agent
+                raise ProtocolError("a child belongs to its parent's agent")
+            await engine.start_child(self.record, new, keep=message.get("keep") is True)
+            return None
+        name, args, kwargs = message["name"], message["args"], message["kwargs"]
+        if not isinstance(name, str) or not isinstance(args, list) or not isinstance(
+                kwargs, dict):
+            raise ProtocolError("a tool call needs a name, args and kwargs")
+        self._tool_calls += 1
+        if self._tool_calls > self.plan.policy.max_tool_calls:
+            raise ToolUsageError(
+                f"more than {self.plan.policy.max_tool_calls} tool calls in one activation")
+        self._tools_running += 1
+        if self.awaiting_host_since is None:
+            self.awaiting_host_since = time.monotonic()
+        try:
+            return await engine.call_tool(self.record, self.grants, name, args, kwargs,
+                                          self.limits.max_payload_bytes)
+        finally:
+            self._tools_running -= 1
+            if self._tools_running == 0:
+                self.awaiting_host_since = None
+
+    async def _watchdog(self, runner: Runner) -> None:
+        while True:
+            if self._outstanding:
+                await anyio.sleep(min(self.deadline, 0.5))
+                continue
+            remaining = self._last_activity + self.deadline - time.monotonic()
+            if remaining <= 0:
+                runner.kill(f"a slice of its plan ran past the {self.deadline:g} s "
+                            "wall-clock deadline")
+                return
+            await anyio.sleep(remaining)
