@@ -416,7 +416,8 @@ class Activation:
                                   self.agent_bytes, growth)
         if exceeded is not None:
             raise self.fail(exceeded)
-        await self.store.record_step(self.record.pk, record, consume_event=consume_event)
+        await self.store.record_step(self.record.pk, record, consume_event=consume_event,
+                                     lease=self.record.lease)
         self.journal.steps[record.seq] = record
         self.journal_bytes += growth
         self.agent_bytes += growth

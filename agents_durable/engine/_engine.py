@@ -22,6 +22,9 @@ Faults never fail a plan:
   two crashes on a bystander.
 - **Shutdown drains**: no new claims, running step callbacks finish within
   ``grace_period`` and are committed, then the rest is cancelled and handed back.
+- **Leases** (PostgreSQL): every claimed instance carries a fencing token that each of its
+  writes names; the engine renews its leases (``_leases.py``) and drops, without writing
+  anything, an activation whose lease another worker has taken over.
 - **Tools this worker lacks**: instances whose plan names a tool that is not registered
   here, or not granted to their agent, are left for another worker (logged once per plan)
   and re-checked when a tool is registered or an agent is granted.
@@ -50,7 +53,13 @@ from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
 from agents_durable.engine._store_guard import GuardedStore, is_store_failure
 from agents_durable.engine._tools import ToolRegistry, missing_tools, referenced_tools
-from agents_durable.errors import CorruptRecord, EngineClosed, PlanRejected, UsageError
+from agents_durable.errors import (
+    CorruptRecord,
+    EngineClosed,
+    LeaseLost,
+    PlanRejected,
+    UsageError,
+)
 from agents_durable.plans._compile import CompiledPlan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
 from agents_durable.store import Finish, InstanceRecord, Journal, Store, store_for
@@ -75,6 +84,8 @@ class _Slot:
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     draining: bool = False
     probing: bool = False
+    #: Another worker took the instance over (its lease expired): write nothing more.
+    lost: bool = False
 
 
 class Engine:
@@ -95,7 +106,7 @@ class Engine:
         if grace_period < 0:
             raise UsageError("grace_period must be 0 or more seconds")
         self._guard = GuardedStore(store, on_failure=self._store_trouble,
-                                   on_commit=self._committed)
+                                   on_commit=self._committed, on_lost=self.lease_lost)
         self.store: Store = cast(Store, self._guard)
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
@@ -150,8 +161,11 @@ class Engine:
              limits: Limits | None = None, policy: PlanPolicy | None = None,
              poll_interval: float = 1.0, per_agent_concurrency: int | None = None,
              tool_threads_per_agent: int = 40, grace_period: float = 30.0,
-             busy_timeout: float = 10.0, stall_after: float = 1.0) -> Engine:
-        """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
+             busy_timeout: float = 10.0, stall_after: float = 1.0,
+             lease: float | None = None) -> Engine:
+        """An engine on a SQLite file path, ``sqlite:///path``, ``:memory:``, or a
+        PostgreSQL database ``postgresql://user@host/db`` (extra ``[postgres]``), on which
+        any number of workers share the work (see ``store/postgres.py``).
 
         ``worker=False`` opens a client that registers, creates and signals instances but
         runs nothing (a worker elsewhere does). ``clock=FakeClock()`` makes time testable.
@@ -159,13 +173,19 @@ class Engine:
         same) those of one agent, ``tool_threads_per_agent`` the sync tool calls of one
         agent at once. ``grace_period`` (real seconds) is how long shutdown lets running
         steps finish before it cancels them. ``busy_timeout`` is how long a write waits
-        for another connection's lock before it is retried later.
+        for another connection's lock before it is retried later. ``lease`` (PostgreSQL,
+        default 10) is how many seconds a worker's claim holds without renewal: how long
+        the instances of a worker that died stand still before another worker takes them.
         """
         text = str(target)
+        store: Store
         if text.startswith(("postgres://", "postgresql://")):
-            raise UsageError("the PostgreSQL store is not available yet in this release; use "
-                             "a SQLite file path")
-        return cls(store_for(target, busy_timeout=busy_timeout), worker=worker, clock=clock,
+            from agents_durable.store.postgres import store_for as postgres_store
+
+            store = postgres_store(text, lease_seconds=lease)
+        else:
+            store = store_for(target, busy_timeout=busy_timeout)
+        return cls(store, worker=worker, clock=clock,
                    concurrency=concurrency, limits=limits, policy=policy,
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
@@ -189,6 +209,12 @@ class Engine:
                 stack.callback(self._stop)
                 self._group.start_soon(self._schedule)
                 self._group.start_soon(self.loop_monitor.run)
+                lease_seconds = getattr(self._guard.inner, "lease_seconds", None)
+                if lease_seconds is not None:
+                    from agents_durable.engine._leases import keep_leases
+
+                    self._group.start_soon(keep_leases, self, lease_seconds)
+                self.store.set_waker(self.notify)
             attach = getattr(self.clock, "attach", None)
             if attach is not None:
                 attach(self)
@@ -388,6 +414,12 @@ class Engine:
         elif activation is not None and op == "resume" and activation.control == "pause":
             activation.control = None
 
+    async def stopped(self, pk: int) -> None:
+        """Return once this engine no longer runs ``pk`` (at once if it does not)."""
+        while pk in self._slots:
+            changed = self._slots_changed
+            await changed.wait()
+
     async def settle(self) -> None:
         """Wait until the scheduler is parked and no activation can progress by itself.
 
@@ -451,6 +483,24 @@ class Engine:
             slot.suspect = False
             self.notify()
 
+    def held_leases(self) -> dict[int, int]:
+        """``{pk: fencing token}`` of every instance this worker runs or must still end."""
+        leases = {pk: slot.record.lease for pk, slot in self._slots.items() if not slot.lost}
+        leases.update((pk, record.lease) for pk, (record, _) in self._unfinished.items())
+        return leases
+
+    def lease_lost(self, pk: int) -> None:
+        """Another worker owns ``pk`` now: stop its activation; write nothing for it."""
+        if self._unfinished.pop(pk, None) is not None:
+            logger.warning("dropped the unwritten end of instance #%d: another worker took "
+                           "it over after this worker's lease expired", pk)
+        slot = self._slots.get(pk)
+        if slot is not None and not slot.lost:
+            slot.lost = True
+            slot.scope.cancel()
+            logger.warning("stopped %s: another worker took it over after this worker's "
+                           "lease expired; it replays there", _name(slot.record))
+
     # -- scheduling --------------------------------------------------------------------------
 
     def _stalled(self, slot: _Slot) -> bool:
@@ -507,13 +557,16 @@ class Engine:
             self._agent_running[record.agent_id] += 1
             slots.append(slot)
         journals: dict[int, Journal] = {}
-        if claimed:  # one read for the whole claim instead of one per activation
-            try:
+        try:
+            if claimed:  # one read for the whole claim instead of one per activation
                 journals = await self.store.load_journals([r.pk for r in claimed])
-            except Exception:  # a bad row: each activation loads (and fails) alone
-                logger.exception("loading %d journals at once failed", len(claimed))
-        for slot in slots:
-            group.start_soon(self._activate, slot, journals.get(slot.record.pk))
+        except Exception:  # a bad row: each activation loads (and fails) alone
+            logger.exception("loading %d journals at once failed", len(claimed))
+        finally:
+            # even when shutdown cancels the read: a claimed slot without its activation
+            # would never be handed back (and shutdown would wait for it)
+            for slot in slots:
+                group.start_soon(self._activate, slot, journals.get(slot.record.pk))
         if claimed:
             return _CLAIMED
         # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
@@ -523,8 +576,9 @@ class Engine:
     async def _flush_unfinished(self) -> None:
         """Write the ends that failed to write before; raise if the store still fails."""
         for pk, (record, finish) in list(self._unfinished.items()):
-            await self.store.finish(pk, finish, self.clock.now())
-            del self._unfinished[pk]
+            with contextlib.suppress(LeaseLost):  # taken over: lease_lost dropped it
+                await self.store.finish(pk, finish, self.clock.now(), lease=record.lease)
+            self._unfinished.pop(pk, None)
             self.changed(record.agent_id, record.id)
 
     async def _park(self, deadline: float | None, *, wakeable: bool = True) -> None:
@@ -587,6 +641,8 @@ class Engine:
                     elif slot.draining:
                         activation.control = "drain"
                     finish = await activation.run()
+                except LeaseLost:
+                    slot.lost = True  # another worker runs it now: nothing more to write
                 except (PlanRejected, CorruptRecord, json.JSONDecodeError) as error:
                     finish = Finish("errored", error=error_json(error))
                 except Exception as error:
@@ -634,7 +690,10 @@ class Engine:
         else:
             self._handbacks.pop(record.pk, None)
         try:
-            await self.store.finish(record.pk, finish, now)
+            if not slot.lost:
+                await self.store.finish(record.pk, finish, now, lease=record.lease)
+        except LeaseLost:
+            pass  # lease_lost stopped it and said so; the new owner replays it
         except Exception as error:
             if not is_store_failure(error):
                 logger.exception("could not record the end of %s", _name(record))
