@@ -60,7 +60,7 @@ _OWNED = "pk = $1 AND status = 'running' AND lease_token = $2"
 
 def unavailable(error: BaseException, where: str) -> BaseException:
     """``StoreUnavailable`` for a failure of the server or the network, else ``error``."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     transient = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
                  asyncpg.InterfaceError, asyncpg.InsufficientResourcesError,

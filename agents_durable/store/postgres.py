@@ -108,7 +108,7 @@ class PostgresStore:
 
     async def open(self, *, worker: bool) -> None:
         try:
-            import asyncpg
+            import asyncpg  # type: ignore[import-untyped]
         except ImportError:
             raise UsageError("the PostgreSQL store needs asyncpg: pip install "
                              "'agents-durable[postgres]'") from None
@@ -189,6 +189,7 @@ class PostgresStore:
                                version: int | None = None,
                                hash: str | None = None) -> PlanVersionRecord | None:
         base = f"SELECT {PLAN_COLUMNS} FROM plan_versions WHERE agent_id = $1"
+        args: tuple[Any, ...]
         if hash is not None:
             sql, args = base + " AND hash = $2 ORDER BY created_at DESC LIMIT 1", (hash,)
         elif version is not None:
@@ -236,7 +237,8 @@ class PostgresStore:
 
     async def list_instances(self, agent_id: str, *, status: str | None, plan: str | None,
                              limit: int, after: int | None) -> list[InstanceRecord]:
-        clauses, args = ["agent_id = $1"], [agent_id]
+        clauses: list[str] = ["agent_id = $1"]
+        args: list[Any] = [agent_id]
         for clause, value in (("status = ", status), ("plan_name = ", plan),
                               ("pk < ", after)):
             if value is not None:
