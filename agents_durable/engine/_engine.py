@@ -86,6 +86,8 @@ class _Slot:
     probing: bool = False
     #: Another worker took the instance over (its lease expired): write nothing more.
     lost: bool = False
+    #: Its end is being written: the lease needs no renewal (the end releases it).
+    ending: bool = False
 
 
 class Engine:
@@ -485,7 +487,8 @@ class Engine:
 
     def held_leases(self) -> dict[int, int]:
         """``{pk: fencing token}`` of every instance this worker runs or must still end."""
-        leases = {pk: slot.record.lease for pk, slot in self._slots.items() if not slot.lost}
+        leases = {pk: slot.record.lease for pk, slot in self._slots.items()
+                  if not slot.lost and not slot.ending}
         leases.update((pk, record.lease) for pk, (record, _) in self._unfinished.items())
         return leases
 
@@ -495,7 +498,7 @@ class Engine:
             logger.warning("dropped the unwritten end of instance #%d: another worker took "
                            "it over after this worker's lease expired", pk)
         slot = self._slots.get(pk)
-        if slot is not None and not slot.lost:
+        if slot is not None and not slot.lost and not slot.ending:
             slot.lost = True
             slot.scope.cancel()
             logger.warning("stopped %s: another worker took it over after this worker's "
@@ -673,6 +676,7 @@ class Engine:
 
     async def _end(self, slot: _Slot, finish: Finish | None, failed: bool) -> None:
         record = slot.record
+        slot.ending = True
         now = self.clock.now()
         if record.pk in self._guard.failed:
             # a store call of this activation failed: whatever the plan made of it (it

@@ -33,6 +33,7 @@ by agents_durable, every other parameter goes to asyncpg.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -97,6 +98,9 @@ class PostgresStore:
         self._quarantine_after = 2
         self._reclaimed_at = 0.0
         self._listen_retry_at = 0.0
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...],
+                                  asyncio.Future[Any]]] = []
+        self._flushing = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -319,14 +323,60 @@ class PostgresStore:
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None, lease: int = 0) -> None:
-        if not await self._run(ops.write_step, pk, step, consume_event, lease, shield=True):
+        if not await self._group_commit(ops.write_step, pk, step, consume_event, lease):
             raise _lost(pk)
 
     async def finish(self, pk: int, finish: Finish, now: float, *, lease: int = 0) -> str:
-        status: str | None = await self._run(ops.finish, pk, finish, now, lease, shield=True)
+        status: str | None = await self._group_commit(ops.finish, pk, finish, now, lease)
         if status is None:
             raise _lost(pk)
         return status
+
+    async def _group_commit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(conn, *args)`` in a shared transaction; return once it committed.
+
+        As in ``sqlite.py``: the first writer to find no commit in progress commits
+        everything queued, batch after batch, one transaction (one WAL flush) per batch;
+        nobody is released before the transaction holding their write has committed. A
+        batch that fails is retried one operation per transaction, so one failing write
+        fails alone. A refused lease is no failure (the operation reports it).
+        """
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((fn, args, done))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                with anyio.CancelScope(shield=True):  # other writers wait on this batch
+                    while self._pending:
+                        batch, self._pending = self._pending, []
+                        await self._commit_batch(batch)
+            finally:
+                self._flushing = False
+        return await done
+
+    async def _commit_batch(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...],
+                                                    asyncio.Future[Any]]]) -> None:
+        try:
+            async with self._conn() as conn, conn.transaction():
+                outcomes = [await fn(conn, *args) for fn, args, _ in batch]
+        except Exception as error:
+            if len(batch) == 1:
+                if not batch[0][2].done():
+                    batch[0][2].set_exception(error)
+                return
+            for fn, args, done in batch:  # alone, so that only the failing one fails
+                try:
+                    result = await self._run(fn, *args)
+                except Exception as alone:
+                    if not done.done():
+                        done.set_exception(alone)
+                else:
+                    if not done.done():
+                        done.set_result(result)
+            return
+        for (*_, done), value in zip(batch, outcomes, strict=True):
+            if not done.done():
+                done.set_result(value)
 
     async def renew(self, leases: Mapping[int, int]) -> list[int]:
         if not leases:

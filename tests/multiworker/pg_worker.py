@@ -4,7 +4,8 @@ Runs an engine on the shared PostgreSQL database until SIGTERM, with the tools o
 plans in ``test_multiworker.py``:
 
 - ``effect(key, pause)`` sleeps ``pause`` real seconds, appends ``key pid`` to SIDE_LOG
-  (its effect, made once per execution) and returns 1, whichever worker ran it;
+  (its effect, made once per execution) and returns the pid: a committed result names
+  the run it comes from;
 - ``slow(key, seconds)`` appends ``key pid start`` then sleeps ``seconds`` real seconds
   and returns ``{"pid": ..., "at": time.time()}``: which worker's execution a committed
   result comes from, and when that execution ended.
@@ -41,7 +42,7 @@ def make_tools(side_log: str) -> dict[str, Callable[..., Any]]:
     def effect(key: str, pause: float = 0.0) -> int:
         time.sleep(pause)
         os.write(note, f"{key} {pid}\n".encode())
-        return 1
+        return pid
 
     def slow(key: str, seconds: float) -> dict[str, Any]:
         os.write(note, f"{key} {pid} start\n".encode())

@@ -45,8 +45,8 @@ async def run(event, step):
     n = event.payload["n"]
     total = 0
     for k in range(5):
-        total += await step.do("s" + str(k),
-                               lambda: tools.effect("i" + str(n) + ":s" + str(k), 0.01))
+        await step.do("s" + str(k), lambda: tools.effect("i" + str(n) + ":s" + str(k), 0.01))
+        total += 1
     return {"n": n, "total": total}
 '''
 
@@ -161,17 +161,31 @@ async def sigkill_one_of_three(url: str, tmp_path: Path, count: int) -> None:
             await wait_until(lambda: _all_complete(scope, count), 300,
                              "every instance to complete")
         outputs = await _outputs(scope)
+        committed = await _committed_pids(scope, count)
     assert outputs == {n: {"n": n, "total": 5} for n in range(count)}
     runs: defaultdict[str, list[int]] = defaultdict(list)
     for key, pid, _ in side_entries(side_log):
         runs[key].append(pid)
     assert set(runs) == {f"i{n}:s{k}" for n in range(count) for k in range(5)}
+    # A step runs again only if its run never committed: the committed result (the pid
+    # of the worker whose run it is) is the last run of that step in the side log.
+    assert committed.keys() == runs.keys()
+    for key, pids in runs.items():
+        assert committed[key] == pids[-1], (key, pids, committed[key])
     repeated = {key: pids for key, pids in runs.items() if len(pids) > 1}
-    # at most the steps the victim had in flight (its concurrency), each run once more,
-    # first by the victim: no step committed by anyone ran again
-    assert len(repeated) <= 16, repeated
-    for pids in repeated.values():
-        assert len(pids) == 2 and pids[0] == victim.pid and pids[1] != victim.pid, pids
+    # the victim's in-flight steps, run once more elsewhere (a live worker that lost a
+    # lease under load may add its own in-flight ones: also never committed)
+    assert all(len(pids) == 2 and pids[0] != pids[1] for pids in repeated.values()), repeated
+    assert any(victim.pid in pids for pids in runs.values())
+
+
+async def _committed_pids(scope: ad.AgentScope, count: int) -> dict[str, int]:
+    committed: dict[str, int] = {}
+    for n in range(count):
+        status = await (await scope.get(f"i{n}")).status()
+        for entry in status.steps:
+            committed[f"i{n}:{entry.name}"] = entry.result
+    return committed
 
 
 async def _progress(side_log: Path, lines: int, pid: int) -> bool:
@@ -264,7 +278,7 @@ async def test_events_and_control_reach_instances_on_any_worker(
     async with ad.Engine.open(url, worker=False) as client:
         waiter = await register(client, "waiter", WAITER)
         await register(client, "zombie", ZOMBIE)
-        with workers(url, side_log, 2):
+        with workers(url, side_log, 2) as fleet:
             for n in range(10):
                 await waiter.create("waiter", {"n": n}, id=f"w{n}")
             hung = await waiter.create("zombie", {"n": 99}, id="long")
@@ -279,7 +293,8 @@ async def test_events_and_control_reach_instances_on_any_worker(
             await hung.terminate()
             for n in range(10):
                 status = await (await waiter.get(f"w{n}")).wait(timeout=30)
-                assert status.output == {"got": {"n": n}, "done": 1}
+                assert status.output["got"] == {"n": n}
+                assert status.output["done"] in {worker.pid for worker in fleet}
             assert (await hung.wait(timeout=30)).status == "terminated"
     pids = Counter(pid for key, pid, _ in side_entries(side_log) if key.startswith("w"))
     assert sum(pids.values()) == 10
