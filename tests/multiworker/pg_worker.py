@@ -3,9 +3,9 @@
 Runs an engine on the shared PostgreSQL database until SIGTERM, with the tools of the
 plans in ``test_multiworker.py``:
 
-- ``effect(key, pause)`` sleeps ``pause`` real seconds, appends ``key pid`` to SIDE_LOG
-  (its effect, made once per execution) and returns the pid: a committed result names
-  the run it comes from;
+- ``effect(key, pause)`` sleeps ``pause`` real seconds, appends ``key pid run`` to
+  SIDE_LOG (its effect, made once per execution) and returns ``run`` (``pid-n``, unique
+  per execution): a committed result names the execution it comes from;
 - ``slow(key, seconds)`` appends ``key pid start`` then sleeps ``seconds`` real seconds
   and returns ``{"pid": ..., "at": time.time()}``: which worker's execution a committed
   result comes from, and when that execution ended.
@@ -16,6 +16,7 @@ Prints ``ready`` once the engine is open.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import signal
 import sys
@@ -39,10 +40,13 @@ def make_tools(side_log: str) -> dict[str, Callable[..., Any]]:
     note = os.open(side_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     pid = os.getpid()
 
-    def effect(key: str, pause: float = 0.0) -> int:
+    runs = itertools.count(1)
+
+    def effect(key: str, pause: float = 0.0) -> str:
         time.sleep(pause)
-        os.write(note, f"{key} {pid}\n".encode())
-        return pid
+        run = f"{pid}-{next(runs)}"
+        os.write(note, f"{key} {pid} {run}\n".encode())
+        return run
 
     def slow(key: str, seconds: float) -> dict[str, Any]:
         os.write(note, f"{key} {pid} start\n".encode())
