@@ -18,7 +18,9 @@
 Common options (accepted after any command):
 
 ``--db PATH``
-    The SQLite database (env ``AGENTS_DURABLE_DB``, default ``./agents_durable.db``).
+    The SQLite database (env ``AGENTS_DURABLE_DB``, default ``./agents_durable.db``), or a
+    PostgreSQL URL ``postgresql://user@host/db`` that any number of ``worker`` processes
+    share (``?schema=NAME`` to use one schema of it, ``&lease=SECONDS``).
 ``--agent A``
     The agent the plans and instances belong to (env ``AGENTS_DURABLE_AGENT``, default
     ``default``). Instance ids are scoped to their agent: another agent's id is "not found".
@@ -389,7 +391,7 @@ async def _worker(args: argparse.Namespace) -> int:
         engine.agent(agent, tools=tools)
     async with engine:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            print(f"worker running on {args.db} (agents: {', '.join(agents)}; tools: "
+            print(f"worker running on {_shown(args.db)} (agents: {', '.join(agents)}; tools: "
                   f"{', '.join(tools) or 'none'}); stop with Ctrl-C or SIGTERM", flush=True)
             async for received in signals:
                 print(f"received {signal.Signals(received).name}: finishing running steps "
@@ -513,7 +515,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=os.environ.get("AGENTS_DURABLE_DB", DEFAULT_DB),
-                        help="SQLite database file (env AGENTS_DURABLE_DB; default "
+                        help="SQLite database file, or postgresql://user@host/db for "
+                             "many workers (env AGENTS_DURABLE_DB; default "
                              f"./{DEFAULT_DB})")
     common.add_argument("--agent", default=os.environ.get("AGENTS_DURABLE_AGENT",
                                                           DEFAULT_AGENT),
@@ -616,11 +619,29 @@ _CLIENT_COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[int]]]
 async def _client(args: argparse.Namespace) -> int:
     import agents_durable as ad
 
-    if args.command not in ("submit",) and not os.path.exists(args.db):  # noqa: ASYNC240
+    if args.command not in ("submit",) and not _is_url(args.db) and \
+            not os.path.exists(args.db):  # noqa: ASYNC240
         raise CommandFailed(f"no database at {args.db}: submit a plan first, or pass --db "
                             "(or set AGENTS_DURABLE_DB)")
     async with ad.Engine.open(args.db, worker=False) as engine:
         return await _CLIENT_COMMANDS[args.command](args, engine)
+
+
+def _is_url(db: str) -> bool:
+    return db.startswith(("postgres://", "postgresql://"))
+
+
+def _shown(db: str) -> str:
+    """The database as a log line may show it: a URL without its password."""
+    if not _is_url(db):
+        return db
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(db)
+    if parts.password is None:
+        return db
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ The tree is split by who can act on the error::
     │   └── EngineClosed                  the engine was used after it closed
     └── StoreError                        infrastructure: the database
         ├── EngineLocked                  another engine process owns this SQLite file
+        ├── LeaseLost                     another worker claimed the instance since (fenced)
         ├── StoreUnavailable              the database failed (disk full, locked, I/O); retried
         └── CorruptRecord                 a row could not be decoded; the instance is errored
 
@@ -68,6 +69,7 @@ __all__ = [
     "InstanceNotFound",
     "InvalidDuration",
     "InvalidInstanceId",
+    "LeaseLost",
     "LimitExceeded",
     "NonRetryableError",
     "NondeterminismError",
@@ -217,6 +219,12 @@ class StoreError(AgentsDurableError):
 
 class EngineLocked(StoreError):
     """Another engine process already runs on this SQLite database file."""
+
+
+class LeaseLost(StoreError):
+    """A write of an activation was refused: its lease expired and another worker claimed
+    the instance since (the fencing token no longer holds). Nothing was written; the
+    worker drops the activation, and the new owner replays the instance."""
 
 
 class StoreUnavailable(StoreError):

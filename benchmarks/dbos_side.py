@@ -122,8 +122,9 @@ def settings() -> dict[str, Any]:
 
 
 def _launch(path: Path) -> None:
-    DBOS(config={"name": "bench", "system_database_url": f"sqlite:///{path}",
-                 "log_level": "WARNING"})
+    # BENCH_DBOS_URL (postgresql://...) runs DBOS on PostgreSQL instead (pg_fleet.py)
+    url = os.environ.get("BENCH_DBOS_URL") or f"sqlite:///{path}"
+    DBOS(config={"name": "bench", "system_database_url": url, "log_level": "WARNING"})
     DBOS.launch()
 
 

@@ -14,7 +14,7 @@ stamp="$venv/.installed"
 if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ] || \
         [ "$here/requirements.txt" -nt "$stamp" ]; then
     echo "installing agents_durable, dbos and pyinstrument into $venv (log: $venv/install.log)"
-    if ! "$venv/bin/python" -m pip install -e "$root" -r "$here/requirements.txt" \
+    if ! "$venv/bin/python" -m pip install -e "$root[postgres]" -r "$here/requirements.txt" \
             > "$venv/install.log" 2>&1; then
         tail -30 "$venv/install.log"
         exit 1

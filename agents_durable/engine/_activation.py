@@ -424,7 +424,8 @@ class Activation:
                                   self.agent_bytes, growth)
         if exceeded is not None:
             raise self.fail(exceeded)
-        await self.store.record_step(self.record.pk, record, consume_event=consume_event)
+        await self.store.record_step(self.record.pk, record, consume_event=consume_event,
+                                     lease=self.record.lease)
         took = (record.ended_at - record.started_at if record.ended_at is not None
                 and record.started_at is not None else None)
         observed(self.engine.observer, "step_committed", self.record.agent_id, record.kind,

@@ -393,6 +393,10 @@ class Instance:
         record = await engine.store.control(self._scope.agent_id, self.id, op,
                                             engine.clock.now(), from_seq)
         engine.request_control(record.pk, op)
+        if op in ("terminate", "restart"):
+            # running here: it was cancelled; return once its end is written, so that the
+            # status read next is the outcome whichever store (and its speed) holds it
+            await engine.stopped(record.pk)
         engine.changed(self._scope.agent_id, self.id)
         engine.notify()
 

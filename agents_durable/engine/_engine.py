@@ -22,6 +22,9 @@ Faults never fail a plan:
   two crashes on a bystander.
 - **Shutdown drains**: no new claims, running step callbacks finish within
   ``grace_period`` and are committed, then the rest is cancelled and handed back.
+- **Leases** (PostgreSQL): every claimed instance carries a fencing token that each of its
+  writes names; the engine renews its leases (``_leases.py``) and drops, without writing
+  anything, an activation whose lease another worker has taken over.
 - **Tools this worker lacks**: instances whose plan names a tool that is not registered
   here, or not granted to their agent, are left for another worker (logged once per plan)
   and re-checked when a tool is registered or an agent is granted.
@@ -63,6 +66,7 @@ from agents_durable.engine._tools import (
 from agents_durable.errors import (
     CorruptRecord,
     EngineClosed,
+    LeaseLost,
     PlanRejected,
     ToolUsageError,
     UsageError,
@@ -98,6 +102,10 @@ class _Slot:
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     draining: bool = False
     probing: bool = False
+    #: Another worker took the instance over (its lease expired): write nothing more.
+    lost: bool = False
+    #: Its end is being written: the lease needs no renewal (the end releases it).
+    ending: bool = False
 
 
 class Engine:
@@ -127,7 +135,7 @@ class Engine:
         if grace_period < 0:
             raise UsageError("grace_period must be 0 or more seconds")
         self._guard = GuardedStore(store, on_failure=self._store_trouble,
-                                   on_commit=self._committed)
+                                   on_commit=self._committed, on_lost=self.lease_lost)
         self.store: Store = cast(Store, self._guard)
         self.worker = worker
         self.clock: Clock = clock or SystemClock()
@@ -205,8 +213,10 @@ class Engine:
              isolation: str = "inline", runners: int | None = None,
              runner_settings: ConfinementSettings | None = None,
              runner_deadline: float | None = None,
-             runner_recycle_after: int = 500) -> Engine:
-        """An engine on a SQLite file path, ``sqlite:///path`` or ``:memory:``.
+             runner_recycle_after: int = 500, lease: float | None = None) -> Engine:
+        """An engine on a SQLite file path, ``sqlite:///path``, ``:memory:``, or a
+        PostgreSQL database ``postgresql://user@host/db`` (extra ``[postgres]``), on which
+        any number of workers share the work (see ``store/postgres.py``).
 
         ``worker=False`` opens a client that registers, creates and signals instances but
         runs nothing (a worker elsewhere does). ``clock=FakeClock()`` makes time testable.
@@ -220,13 +230,20 @@ class Engine:
         of them kept started, default one per core; see the README's isolation section),
         ``"inline"`` in this process. ``runner_deadline`` (real seconds; default the
         plan's ``max_slice_seconds`` + 2) is how long a runner may stay silent before it is
-        killed; ``runner_recycle_after`` how many activations a runner serves.
+        killed; ``runner_recycle_after`` how many activations a runner serves. ``lease``
+        (PostgreSQL, default 10) is how many seconds a worker's claim holds without
+        renewal: how long the instances of a worker that died stand still before another
+        worker takes them.
         """
         text = str(target)
+        store: Store
         if text.startswith(("postgres://", "postgresql://")):
-            raise UsageError("the PostgreSQL store is not available yet in this release; use "
-                             "a SQLite file path")
-        return cls(store_for(target, busy_timeout=busy_timeout), worker=worker, clock=clock,
+            from agents_durable.store.postgres import store_for as postgres_store
+
+            store = postgres_store(text, lease_seconds=lease)
+        else:
+            store = store_for(target, busy_timeout=busy_timeout)
+        return cls(store, worker=worker, clock=clock,
                    concurrency=concurrency, limits=limits, policy=policy,
                    poll_interval=poll_interval, per_agent_concurrency=per_agent_concurrency,
                    tool_threads_per_agent=tool_threads_per_agent, grace_period=grace_period,
@@ -261,6 +278,12 @@ class Engine:
                 self._group.start_soon(self.loop_monitor.run)
                 if self.retention is not None:
                     self._group.start_soon(retention_loop, self, self.retention)
+                lease_seconds = getattr(self._guard.inner, "lease_seconds", None)
+                if lease_seconds is not None:
+                    from agents_durable.engine._leases import keep_leases
+
+                    self._group.start_soon(keep_leases, self, lease_seconds)
+                self.store.set_waker(self.notify)
             attach = getattr(self.clock, "attach", None)
             if attach is not None:
                 attach(self)
@@ -476,6 +499,12 @@ class Engine:
         elif activation is not None and op == "resume" and activation.control == "pause":
             activation.control = None
 
+    async def stopped(self, pk: int) -> None:
+        """Return once this engine no longer runs ``pk`` (at once if it does not)."""
+        while pk in self._slots:
+            changed = self._slots_changed
+            await changed.wait()
+
     async def settle(self) -> None:
         """Wait until the scheduler is parked and no activation can progress by itself.
 
@@ -562,6 +591,25 @@ class Engine:
         if slot is not None and slot.suspect:
             slot.suspect = False
             self.notify()
+
+    def held_leases(self) -> dict[int, int]:
+        """``{pk: fencing token}`` of every instance this worker runs or must still end."""
+        leases = {pk: slot.record.lease for pk, slot in self._slots.items()
+                  if not slot.lost and not slot.ending}
+        leases.update((pk, record.lease) for pk, (record, _) in self._unfinished.items())
+        return leases
+
+    def lease_lost(self, pk: int) -> None:
+        """Another worker owns ``pk`` now: stop its activation; write nothing for it."""
+        if self._unfinished.pop(pk, None) is not None:
+            logger.warning("dropped the unwritten end of instance #%d: another worker took "
+                           "it over after this worker's lease expired", pk)
+        slot = self._slots.get(pk)
+        if slot is not None and not slot.lost and not slot.ending:
+            slot.lost = True
+            slot.scope.cancel()
+            logger.warning("stopped %s: another worker took it over after this worker's "
+                           "lease expired; it replays there", _name(slot.record))
 
     # -- scheduling --------------------------------------------------------------------------
 
@@ -683,8 +731,9 @@ class Engine:
     async def _flush_unfinished(self) -> None:
         """Write the ends that failed to write before; raise if the store still fails."""
         for pk, (record, finish) in list(self._unfinished.items()):
-            await self.store.finish(pk, finish, self.clock.now())
-            del self._unfinished[pk]
+            with contextlib.suppress(LeaseLost):  # taken over: lease_lost dropped it
+                await self.store.finish(pk, finish, self.clock.now(), lease=record.lease)
+            self._unfinished.pop(pk, None)
             self.changed(record.agent_id, record.id)
 
     async def _park(self, deadline: float | None, *, wakeable: bool = True) -> None:
@@ -755,6 +804,8 @@ class Engine:
                         activation.control = "drain"
                     finish = await activation.run()
                     self._deaths.pop(record.pk, None)
+                except LeaseLost:
+                    slot.lost = True  # another worker runs it now: nothing more to write
                 except RunnerDied as died:
                     finish = self._runner_died(record, died.reason)
                 except (PlanRejected, CorruptRecord, json.JSONDecodeError) as error:
@@ -812,6 +863,7 @@ class Engine:
 
     async def _end(self, slot: _Slot, finish: Finish | None, failed: bool) -> None:
         record = slot.record
+        slot.ending = True
         now = self.clock.now()
         if record.pk in self._guard.failed:
             # a store call of this activation failed: whatever the plan made of it (it
@@ -829,7 +881,10 @@ class Engine:
         else:
             self._handbacks.pop(record.pk, None)
         try:
-            await self.store.finish(record.pk, finish, now)
+            if not slot.lost:
+                await self.store.finish(record.pk, finish, now, lease=record.lease)
+        except LeaseLost:
+            pass  # lease_lost stopped it and said so; the new owner replays it
         except Exception as error:
             if not is_store_failure(error):
                 logger.exception("could not record the end of %s", _name(record))

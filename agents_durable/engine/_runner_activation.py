@@ -225,7 +225,8 @@ class RemoteActivation:
                 assert self._runner is not None
                 self._runner.kill("it wrote past the instance's journal quota")
                 raise ProtocolError("journal quota")
-            await engine.store.record_step(self.record.pk, step, consume_event=consume)
+            await engine.store.record_step(self.record.pk, step, consume_event=consume,
+                                           lease=self.record.lease)
             took = (step.ended_at - step.started_at if step.ended_at is not None
                     and step.started_at is not None else None)
             observed(engine.observer, "step_committed", self.record.agent_id, step.kind,

@@ -9,7 +9,9 @@ engine (and each activation) makes goes through ``GuardedStore``, which
 - remembers which instance (``pk``) a failed per-instance call was for, so the engine
   hands that activation back instead of recording whatever the plan made of the error
   (plan code may catch an ``Exception`` raised out of ``await step.do(...)``),
-- reports each committed journal row, which ends an instance's crash probation.
+- reports each committed journal row, which ends an instance's crash probation,
+- reports each write refused with ``LeaseLost`` (another worker owns the instance now),
+  so that the engine stops that activation without writing anything more for it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agents_durable.errors import StoreUnavailable
+from agents_durable.errors import LeaseLost, StoreUnavailable
 
 __all__ = ["STORE_FAILURES", "GuardedStore", "is_store_failure"]
 
@@ -51,8 +53,10 @@ class GuardedStore:
     """Wraps any ``Store``; see the module docstring. Attribute access is forwarded."""
 
     def __init__(self, inner: Any, *, on_failure: Callable[[BaseException], None],
-                 on_commit: Callable[[int], None]) -> None:
+                 on_commit: Callable[[int], None],
+                 on_lost: Callable[[int], None] = lambda pk: None) -> None:
         self.inner = inner
+        self._on_lost = on_lost
         self._on_failure = on_failure
         self._on_commit = on_commit
         #: pks whose per-instance store call failed; the engine pops its own on hand-back.
@@ -76,6 +80,8 @@ class GuardedStore:
             try:
                 result = await method(*args, **kwargs)
             except BaseException as error:
+                if isinstance(error, LeaseLost) and args and isinstance(args[0], int):
+                    self._on_lost(args[0])
                 if not is_store_failure(error):
                     raise
                 if per_instance and args and isinstance(args[0], int):

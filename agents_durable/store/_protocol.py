@@ -2,13 +2,20 @@
 
 Each method is one atomic transaction. Every agent-facing read and write takes the
 ``agent_id`` and filters by it in the query itself, so tenancy does not depend on the
-engine remembering to check. A PostgreSQL implementation implements the same methods
-(claims with ``FOR UPDATE SKIP LOCKED``) without touching the engine.
+engine remembering to check. ``sqlite.py`` (one worker per file, held by a ``flock``) and
+``postgres.py`` (any number of workers, held by leases) implement the same methods.
+
+**Leases and fencing.** ``claim_due`` hands each record out with a fencing token
+(``InstanceRecord.lease``); every write of that activation (``record_step``, ``finish``,
+which carries its logs) passes the token back, and a store with leases refuses the
+write with ``LeaseLost`` once the instance was claimed by another worker since. A store
+whose leases expire (``lease_seconds`` is not None) needs ``renew`` called well within
+that time; the engine does so for every instance it runs (``engine/_leases.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from agents_durable.store._records import (
@@ -31,6 +38,10 @@ __all__ = ["Store"]
 
 class Store(Protocol):
     """Async persistence for plan versions, instances, journals, events and timers."""
+
+    #: Seconds a claim holds without renewal; None when ownership never expires (SQLite:
+    #: the worker's file lock is the lease, released only when the process ends).
+    lease_seconds: float | None
 
     async def open(self, *, worker: bool) -> None:
         """Connect and migrate. ``worker=True`` claims the right to run instances."""
@@ -82,6 +93,9 @@ class Store(Protocol):
     async def recover(self, now: float, quarantine_after: int) -> tuple[int, int]:
         """After a crash: release instances left ``running``; quarantine repeat offenders.
 
+        With leases, only instances whose lease expired are released (live workers keep
+        theirs), and the store goes on doing so during ``claim_due``, not only at start.
+
         Released instances keep their due time. An instance in flight becomes a suspect
         (``crashes`` 1); a suspect is quarantined once ``crashes`` reaches
         ``quarantine_after`` (see ``mark_probing``). Committed steps and ended activations
@@ -122,11 +136,21 @@ class Store(Protocol):
         instance ``load_journal`` would refuse is left out."""
 
     async def record_step(self, pk: int, step: StepRecord, *,
-                          consume_event: int | None = None) -> None:
-        """Upsert a journal row (and mark an event consumed by it) durably."""
+                          consume_event: int | None = None, lease: int = 0) -> None:
+        """Upsert a journal row (and mark an event consumed by it) durably; ``LeaseLost``
+        (nothing written) if ``lease`` no longer holds the instance."""
 
-    async def finish(self, pk: int, finish: Finish, now: float) -> str:
-        """End an activation, applying any pending control request. Returns the status."""
+    async def finish(self, pk: int, finish: Finish, now: float, *, lease: int = 0) -> str:
+        """End an activation, applying any pending control request. Returns the status.
+        ``LeaseLost`` (nothing written, not even the logs) if ``lease`` no longer holds."""
+
+    async def renew(self, leases: Mapping[int, int]) -> list[int]:
+        """Extend the leases ``{pk: token}`` this worker holds; the pks whose lease was lost
+        (expired and claimed by another worker, or ended): stop running them."""
+
+    def set_waker(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` (a hint, never needed for correctness) when another process may
+        have made work due: a new instance, an event, a control request."""
 
     async def agent_storage_bytes(self, agent_id: str) -> int:
         """Bytes one agent's instances store in journals and logs (for its quota)."""

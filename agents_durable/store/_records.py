@@ -87,6 +87,10 @@ class InstanceRecord:
     paused_at: float | None
     crashes: int
     corrupt: str | None = None
+    #: The fencing token of the claim that handed this record out (0 outside a claim):
+    #: every write of the activation carries it, and a store with leases refuses the
+    #: write once another worker has claimed the instance since (``LeaseLost``).
+    lease: int = 0
 
 
 @dataclass(slots=True)

@@ -121,6 +121,10 @@ class SQLiteStore:
     each writer is released only after the transaction holding its row has committed.
     """
 
+    #: The worker's ``flock`` is its lease: held until the process ends, never expiring,
+    #: so fencing tokens are accepted as they come (no other worker can hold the file).
+    lease_seconds: float | None = None
+
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
         self.path = str(path)
         #: Seconds a write waits for another connection's lock before it fails with
@@ -321,14 +325,20 @@ class SQLiteStore:
         return journals
 
     async def record_step(self, pk: int, step: StepRecord, *,
-                          consume_event: int | None = None) -> None:
+                          consume_event: int | None = None, lease: int = 0) -> None:
         row = (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
                step.error, step.config, step.attempts, step.started_at, step.ended_at,
                step.wake_at, step.detail, step.scope, step.position)
         await self._group_commit(_write_step, row, consume_event)
 
-    async def finish(self, pk: int, finish: Finish, now: float) -> str:
+    async def finish(self, pk: int, finish: Finish, now: float, *, lease: int = 0) -> str:
         return await self._group_commit(_finish_in, pk, finish, now)
+
+    async def renew(self, leases: Mapping[int, int]) -> list[int]:
+        return []  # the file lock never expires while this process lives
+
+    def set_waker(self, wake: Callable[[], None]) -> None:
+        """Nothing to listen to: other processes' work is found by polling."""
 
     async def _group_commit(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(connection, *args)`` in a shared transaction; return once it committed.
