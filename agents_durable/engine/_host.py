@@ -24,7 +24,8 @@ class JournalWriter(Protocol):
     """The one store write an activation makes itself: a journal row, durably."""
 
     async def record_step(self, pk: int, step: StepRecord, *,
-                          consume_event: int | None = None) -> None: ...
+                          consume_event: int | None = None, lease: int = 0) -> None:
+        """``lease`` is the claim's fencing token (see ``store/postgres.py``)."""
 
 
 class ActivationHost(Protocol):

@@ -158,7 +158,8 @@ class RunnerHost:
         return self
 
     async def record_step(self, pk: int, step: StepRecord, *,
-                          consume_event: int | None = None) -> None:
+                          consume_event: int | None = None, lease: int = 0) -> None:
+        # the engine writes with the lease it holds for this instance, not one a runner says
         await self._link.call("record_step", step=fields_of(step), consume_event=consume_event)
 
     async def agent_usage(self, agent_id: str) -> int:

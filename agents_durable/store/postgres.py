@@ -71,6 +71,18 @@ __all__ = ["PostgresStore", "store_for"]
 logger = logging.getLogger("agents_durable")
 
 
+_SQLITE_ONLY = {
+    **dict.fromkeys(("list_agents", "count_instances", "delete_instance", "purge_instances"),
+                    "agent listings, instance deletion and retention"),
+    **dict.fromkeys(("put_token", "find_token", "list_tokens", "revoke_token"),
+                    "HTTP API tokens"),
+    **dict.fromkeys(("upgrade_instance", "fork_instance"), "upgrades and forks"),
+    "start_child": "child plans",
+    **dict.fromkeys(("put_schedule", "get_schedules", "set_schedule_paused",
+                     "delete_schedule", "schedule_active", "fire_schedule"), "schedules"),
+}
+
+
 class PostgresStore:
     """``Store`` on a PostgreSQL database (or one schema of it); see the module docstring."""
 
@@ -398,6 +410,27 @@ class PostgresStore:
                       from_seq: int | None = None) -> InstanceRecord:
         return await self._run(ops.control, agent_id, id, op, now, from_seq,  # type: ignore[no-any-return]
                                self.channel)
+
+
+    # -- not on PostgreSQL yet ----------------------------------------------------------------
+    # Retention and API tokens (the HTTP server), upgrades and forks, child plans and
+    # schedules are stored on SQLite only in this release: each says so instead of failing
+    # half-way. No schedule can exist here, so the engine's scan for due slots finds none.
+
+    async def next_schedule_at(self) -> float | None:
+        return None
+
+    async def due_schedules(self, now: float) -> list[Any]:
+        return []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _SQLITE_ONLY:
+            async def unavailable(*args: Any, **kwargs: Any) -> Any:
+                raise UsageError(f"{_SQLITE_ONLY[name]} are not available on the PostgreSQL "
+                                 f"store yet (store method {name!r}); use a SQLite database "
+                                 "for them in this release")
+            return unavailable
+        raise AttributeError(name)
 
 
 def _lost(pk: int) -> LeaseLost:

@@ -57,7 +57,7 @@ def test_a_cli_worker_runs_what_a_cli_client_started(url: str, tmp_path: Path) -
             if status["status"] == "complete" or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        assert status["status"] == "complete" and status["output"] == 42
+        assert status["status"] == "complete" and status["output"] == 42, status
     finally:
         worker.terminate()
         out, err = worker.communicate(timeout=30)
