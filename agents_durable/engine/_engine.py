@@ -662,12 +662,14 @@ class Engine:
         # waits for a claim in flight; a draining engine's activations suspend at their
         # first step boundary.
         self._claim_done = claim_done = anyio.Event()
+        outcome: object = None
         with anyio.CancelScope(shield=True):
             try:
-                return await self._claim(group, free, suspects, schedule_at)
+                outcome = await self._claim(group, free, suspects, schedule_at)
             finally:
                 self._claim_done = None
                 claim_done.set()
+        return outcome
 
     async def _claim(self, group: TaskGroup, free: int, suspects: int,
                      schedule_at: float | None) -> object:

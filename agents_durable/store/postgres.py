@@ -33,7 +33,6 @@ by agents_durable, every other parameter goes to asyncpg.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
@@ -51,6 +50,7 @@ from agents_durable.errors import CorruptRecord, EngineClosed, LeaseLost, UsageE
 from agents_durable.store import _pg_claims as claims
 from agents_durable.store import _pg_ops as ops
 from agents_durable.store._decode import decode_instance, decode_plan_version
+from agents_durable.store._group_commit import GroupCommit, Pending
 from agents_durable.store._pg_ops import INSTANCE_COLUMNS, PLAN_COLUMNS, unavailable
 from agents_durable.store._pg_schema import migrate
 from agents_durable.store._records import (
@@ -110,9 +110,7 @@ class PostgresStore:
         self._quarantine_after = 2
         self._reclaimed_at = 0.0
         self._listen_retry_at = 0.0
-        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...],
-                                  asyncio.Future[Any]]] = []
-        self._flushing = False
+        self._commits = GroupCommit(self._commit_batch)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -353,21 +351,9 @@ class PostgresStore:
         batch that fails is retried one operation per transaction, so one failing write
         fails alone. A refused lease is no failure (the operation reports it).
         """
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((fn, args, done))
-        if not self._flushing:
-            self._flushing = True
-            try:
-                with anyio.CancelScope(shield=True):  # other writers wait on this batch
-                    while self._pending:
-                        batch, self._pending = self._pending, []
-                        await self._commit_batch(batch)
-            finally:
-                self._flushing = False
-        return await done
+        return await self._commits.submit(fn, args)
 
-    async def _commit_batch(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...],
-                                                    asyncio.Future[Any]]]) -> None:
+    async def _commit_batch(self, batch: list[Pending]) -> None:
         try:
             async with self._conn() as conn, conn.transaction():
                 outcomes = [await fn(conn, *args) for fn, args, _ in batch]

@@ -12,7 +12,6 @@ schedulers racing on the same rows. Clients (``worker=False``) share the file fr
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
-import anyio
 
 from agents_durable.errors import (
     CorruptRecord,
@@ -47,6 +45,7 @@ from agents_durable.store._decode import (
     instance_run_problem,
     step_replay_problem,
 )
+from agents_durable.store._group_commit import GroupCommit, Pending
 from agents_durable.store._records import (
     TERMINAL_STATUSES,
     AuditRecord,
@@ -73,7 +72,7 @@ from agents_durable.store._sqlite_evolution import (
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
-_Pending = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+
 
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
                      "output, error, created_at, updated_at, wake_at, control, paused_at, "
@@ -132,8 +131,7 @@ class SQLiteStore:
         self.busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock_fd: int | None = None
-        self._pending: list[_Pending] = []
-        self._flushing = False
+        self._commits = GroupCommit(self._commit_batch)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -348,20 +346,9 @@ class SQLiteStore:
         each operation under its own savepoint so that one failing operation fails alone.
         Nobody is released before the transaction holding their write has committed.
         """
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((fn, args, done))
-        if not self._flushing:
-            self._flushing = True
-            try:
-                with anyio.CancelScope(shield=True):  # other writers wait on this batch
-                    while self._pending:
-                        batch, self._pending = self._pending, []
-                        await self._commit_batch(batch)
-            finally:
-                self._flushing = False
-        return await done  # type: ignore[no-any-return]
+        return await self._commits.submit(fn, args)  # type: ignore[no-any-return]
 
-    async def _commit_batch(self, batch: list[_Pending]) -> None:
+    async def _commit_batch(self, batch: list[Pending]) -> None:
         try:
             outcomes = await self._call(_run_batch, [(fn, args) for fn, args, _ in batch])
         except Exception as error:
