@@ -43,7 +43,7 @@ from agents_durable.engine._facades import (
 )
 from agents_durable.engine._json import encode_json
 from agents_durable.engine._locations import locate
-from agents_durable.engine._observe import observed, observing
+from agents_durable.engine._observe import observe_commit, observing
 from agents_durable.engine._quotas import log_quota_exceeded, quota_exceeded, row_bytes
 from agents_durable.engine._retries import DEFAULT_RETRIES, DEFAULT_TIMEOUT, retry_delay
 from agents_durable.engine._scopes import Scope, current_scope, idempotency_key
@@ -426,10 +426,7 @@ class Activation:
             raise self.fail(exceeded)
         await self.store.record_step(self.record.pk, record, consume_event=consume_event,
                                      lease=self.record.lease)
-        took = (record.ended_at - record.started_at if record.ended_at is not None
-                and record.started_at is not None else None)
-        observed(self.engine.observer, "step_committed", self.record.agent_id, record.kind,
-                 record.state, took)
+        observe_commit(self.engine.observer, self.record.agent_id, record)
         self.journal.steps[record.seq] = record
         self.journal_bytes += growth
         self.agent_bytes += growth

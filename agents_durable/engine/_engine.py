@@ -100,7 +100,6 @@ class _Slot:
     suspect: bool
     activation: Activation | RemoteActivation | None = None
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
-    draining: bool = False
     probing: bool = False
     #: Another worker took the instance over (its lease expired): write nothing more.
     lost: bool = False
@@ -384,7 +383,6 @@ class Engine:
                 await claim_done.wait()
         started = {pk: slot for pk, slot in self._slots.items()}
         for slot in started.values():
-            slot.draining = True
             if slot.activation is not None and slot.activation.control is None:
                 slot.activation.control = "drain"  # suspend at the next step boundary
         handed_back: list[str] = []
@@ -685,7 +683,7 @@ class Engine:
         for record in claimed:  # in place before any await: control requests find them
             observed(self.observer, "claimed", record.agent_id,
                      max(0.0, now - (record.wake_at if record.wake_at is not None else now)))
-            slot = _Slot(record, suspect=record.crashes > 0, draining=self._draining)
+            slot = _Slot(record, suspect=record.crashes > 0)
             self._slots[record.pk] = slot
             self._agent_running[record.agent_id] += 1
             slots.append(slot)
@@ -696,7 +694,6 @@ class Engine:
             except Exception:  # a bad row: each activation loads (and fails) alone
                 logger.exception("loading %d journals at once failed", len(claimed))
         for slot in slots:
-            slot.draining = slot.draining or self._draining
             group.start_soon(self._activate, slot, journals.get(slot.record.pk))
         if claimed:
             return _CLAIMED
@@ -802,7 +799,7 @@ class Engine:
                     slot.activation = activation
                     if record.control is not None:
                         activation.control = record.control
-                    elif slot.draining:
+                    elif self._draining:  # began before its activation existed
                         activation.control = "drain"
                     finish = await activation.run()
                     self._deaths.pop(record.pk, None)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Observer", "observed", "observing"]
+__all__ = ["Observer", "observe_commit", "observed", "observing"]
 
 logger = logging.getLogger("agents_durable")
 
@@ -69,6 +69,13 @@ def observed(observer: Observer, method: str, *args: Any) -> None:
         getattr(observer, method)(*args)
     except Exception as error:
         _report(method, error)
+
+
+def observe_commit(observer: Observer, agent_id: str, step: Any) -> None:
+    """A journal row of ``agent_id`` committed (inline, or served for a runner)."""
+    took = (step.ended_at - step.started_at
+            if step.ended_at is not None and step.started_at is not None else None)
+    observed(observer, "step_committed", agent_id, step.kind, step.state, took)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ import anyio
 import anyio.abc
 
 from agents_durable.engine._clock import SystemClock
-from agents_durable.engine._observe import observed
+from agents_durable.engine._observe import observe_commit
 from agents_durable.engine._quotas import log_quota_exceeded, row_bytes
 from agents_durable.engine._runner_pool import Runner, RunnerDied, RunnerPool
 from agents_durable.engine._runner_protocol import (
@@ -227,10 +227,7 @@ class RemoteActivation:
                 raise ProtocolError("journal quota")
             await engine.store.record_step(self.record.pk, step, consume_event=consume,
                                            lease=self.record.lease)
-            took = (step.ended_at - step.started_at if step.ended_at is not None
-                    and step.started_at is not None else None)
-            observed(engine.observer, "step_committed", self.record.agent_id, step.kind,
-                     step.state, took)
+            observe_commit(engine.observer, self.record.agent_id, step)
             self.journal.steps[step.seq] = step
             self._journal_bytes += growth
             engine.add_agent_usage(self.record.agent_id, growth)

@@ -14,12 +14,12 @@ machines whose clocks disagree still agree on when a lease expired.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from agents_durable.store._decode import decode_instance
 from agents_durable.store._pg_ops import INSTANCE_COLUMNS
 from agents_durable.store._records import InstanceRecord
+from agents_durable.store._recovery import quarantine_error, split_suspects
 
 __all__ = ["claim_due", "reclaim", "renew"]
 
@@ -118,14 +118,8 @@ async def reclaim(conn: Any, now: float, quarantine_after: int) -> tuple[int, in
         rows = await conn.fetch(
             f"SELECT pk, crashes FROM instances WHERE status = 'running' AND "
             f"lease_expires < {_DB_NOW} FOR UPDATE SKIP LOCKED")
-        quarantined = [pk for pk, crashes in rows if max(crashes, 1) >= quarantine_after]
-        released = [pk for pk, crashes in rows if max(crashes, 1) < quarantine_after]
-        error = json.dumps({
-            "name": "QuarantinedError",
-            "message": f"the instance was running during {quarantine_after} engine "
-                       "crashes in a row; it is not replayed again. Inspect its history, "
-                       "fix the plan or the tools, then restart it",
-            "step": None})
+        released, quarantined = split_suspects(rows, quarantine_after)
+        error = quarantine_error(quarantine_after)
         if quarantined:
             await conn.execute(
                 "UPDATE instances SET status = 'errored', error = $1, wake_at = NULL, "

@@ -61,6 +61,7 @@ from agents_durable.store._records import (
     StepRecord,
     TokenRecord,
 )
+from agents_durable.store._recovery import quarantine_error, split_suspects
 from agents_durable.store._schema import check_existing, migrate, transaction
 from agents_durable.store._sqlite_children import instance_ended, start_child
 from agents_durable.store._sqlite_evolution import (
@@ -533,14 +534,8 @@ def _recover(conn: sqlite3.Connection, now: float, quarantine_after: int) -> tup
         # or no worker could start at all.
         rows = [(pk, crashes if type(crashes) is int else 0) for pk, crashes in conn.execute(
             "SELECT pk, crashes FROM instances WHERE status = 'running'")]
-        quarantined = [pk for pk, crashes in rows if max(crashes, 1) >= quarantine_after]
-        released = [pk for pk, crashes in rows if max(crashes, 1) < quarantine_after]
-        error = json.dumps({
-            "name": "QuarantinedError",
-            "message": f"the instance was running during {quarantine_after} engine "
-                       "crashes in a row; it is not replayed again. Inspect its history, "
-                       "fix the plan or the tools, then restart it",
-            "step": None})
+        released, quarantined = split_suspects(rows, quarantine_after)
+        error = quarantine_error(quarantine_after)
         conn.executemany(
             "UPDATE instances SET status = 'errored', error = ?, wake_at = NULL, "
             "control = NULL, crashes = MAX(CAST(crashes AS INTEGER), 1), updated_at = ? "
