@@ -105,6 +105,11 @@ class _Slot:
     lost: bool = False
     #: Its end is being written: the lease needs no renewal (the end releases it).
     ending: bool = False
+    #: Set once its activation has ended and its end was written (or given up).
+    ended: anyio.Event = field(default_factory=anyio.Event)
+    #: The slot of an earlier activation of the same instance on this worker that lost
+    #: its lease and is still unwinding: this one starts only after it ended.
+    predecessor: _Slot | None = None
 
 
 class Engine:
@@ -597,12 +602,20 @@ class Engine:
         leases.update((pk, record.lease) for pk, (record, _) in self._unfinished.items())
         return leases
 
-    def lease_lost(self, pk: int) -> None:
-        """Another worker owns ``pk`` now: stop its activation; write nothing for it."""
-        if self._unfinished.pop(pk, None) is not None:
+    def lease_lost(self, pk: int, lease: int | None = None) -> None:
+        """Another worker owns ``pk`` now: stop its activation; write nothing for it.
+
+        ``lease`` is the fencing token the refused write carried: a write of an older
+        activation of ``pk`` on this worker (one that lost its lease before this worker
+        claimed ``pk`` again) says nothing about the current one."""
+        unfinished = self._unfinished.get(pk)
+        if unfinished is not None and lease in (None, unfinished[0].lease):
+            del self._unfinished[pk]
             logger.warning("dropped the unwritten end of instance #%d: another worker took "
                            "it over after this worker's lease expired", pk)
         slot = self._slots.get(pk)
+        if slot is not None and lease not in (None, slot.record.lease):
+            return
         if slot is not None and not slot.lost and not slot.ending:
             slot.lost = True
             slot.scope.cancel()
@@ -684,6 +697,20 @@ class Engine:
             observed(self.observer, "claimed", record.agent_id,
                      max(0.0, now - (record.wake_at if record.wake_at is not None else now)))
             slot = _Slot(record, suspect=record.crashes > 0)
+            earlier = self._slots.get(record.pk)
+            if earlier is not None:
+                # This worker lost its lease on the instance (it was too slow to renew),
+                # the lease was reclaimed and this worker claimed it again while the old
+                # activation still unwinds: that one can write nothing more (its token is
+                # stale); the new one waits until it is gone, so that one worker never
+                # runs two activations of one instance at once.
+                earlier.lost = True
+                earlier.scope.cancel()
+                slot.predecessor = earlier
+                slot.suspect = False  # it was running here, and here is alive
+            stale = self._unfinished.get(record.pk)
+            if stale is not None and stale[0].lease != record.lease:
+                del self._unfinished[record.pk]  # an end for an old lease: refused anyway
             self._slots[record.pk] = slot
             self._agent_running[record.agent_id] += 1
             slots.append(slot)
@@ -781,6 +808,10 @@ class Engine:
             with slot.scope, observing(self.observer, "activation", record.agent_id,
                                        record.id, record.plan_name):
                 try:
+                    if slot.predecessor is not None:
+                        await slot.predecessor.ended.wait()
+                        slot.predecessor = None
+                        self._guard.failed.discard(record.pk)
                     plan = await self.load_plan(record.plan_hash)
                     missing = self._needs(record, plan)
                     if missing:
@@ -890,7 +921,9 @@ class Engine:
             # retried by the scheduler until the store takes it
             self._unfinished[record.pk] = (record, finish)
         finally:
-            self._slots.pop(record.pk, None)
+            if self._slots.get(record.pk) is slot:
+                del self._slots[record.pk]
+            slot.ended.set()
             self._agent_running[record.agent_id] -= 1
             if self._agent_running[record.agent_id] <= 0:
                 del self._agent_running[record.agent_id]

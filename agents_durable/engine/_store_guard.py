@@ -54,7 +54,8 @@ class GuardedStore:
 
     def __init__(self, inner: Any, *, on_failure: Callable[[BaseException], None],
                  on_commit: Callable[[int], None],
-                 on_lost: Callable[[int], None] = lambda pk: None) -> None:
+                 on_lost: Callable[[int, int | None], None] = lambda pk, lease: None
+                 ) -> None:
         self.inner = inner
         self._on_lost = on_lost
         self._on_failure = on_failure
@@ -81,7 +82,7 @@ class GuardedStore:
                 result = await method(*args, **kwargs)
             except BaseException as error:
                 if isinstance(error, LeaseLost) and args and isinstance(args[0], int):
-                    self._on_lost(args[0])
+                    self._on_lost(args[0], kwargs.get("lease"))
                 if not is_store_failure(error):
                     raise
                 if per_instance and args and isinstance(args[0], int):

@@ -104,7 +104,18 @@ async def renew(conn: Any, leases: dict[int, int], lease: float) -> list[int]:
         "l.token AND instances.status = 'running' RETURNING instances.pk",
         list(leases), list(leases.values()), lease)
     kept = {row[0] for row in held}
-    return [pk for pk in leases if pk not in kept]
+    lost = [pk for pk in leases if pk not in kept]
+    if lost:
+        # This worker is alive, so the reclaim that took these instances away counted a
+        # crash that did not happen: clear it where nobody has claimed them since (the
+        # reclaim keeps the token). Otherwise a hiccup that outlasts the leases of a
+        # busy worker turns its instances into suspects, probed one at a time.
+        await conn.execute(
+            "UPDATE instances SET crashes = 0 FROM unnest($1::bigint[], $2::bigint[]) AS "
+            "l(pk, token) WHERE instances.pk = l.pk AND instances.lease_token = l.token "
+            "AND instances.status <> 'running' AND instances.crashes <> 0",
+            lost, [leases[pk] for pk in lost])
+    return lost
 
 
 async def reclaim(conn: Any, now: float, quarantine_after: int) -> tuple[int, int]:

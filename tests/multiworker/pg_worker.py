@@ -3,9 +3,10 @@
 Runs an engine on the shared PostgreSQL database until SIGTERM, with the tools of the
 plans in ``test_multiworker.py``:
 
-- ``effect(key, pause)`` sleeps ``pause`` real seconds, appends ``key pid run`` to
-  SIDE_LOG (its effect, made once per execution) and returns ``run`` (``pid-n``, unique
-  per execution): a committed result names the execution it comes from;
+- ``effect(key, pause)`` sleeps ``pause`` real seconds, appends ``key pid run began`` to
+  SIDE_LOG (its effect, made once per execution; ``began`` is when it started, in
+  ``time.time()`` seconds) and returns ``run`` (``pid-n``, unique per execution): a
+  committed result names the execution it comes from;
 - ``slow(key, seconds)`` appends ``key pid start`` then sleeps ``seconds`` real seconds
   and returns ``{"pid": ..., "at": time.time()}``: which worker's execution a committed
   result comes from, and when that execution ended.
@@ -43,9 +44,10 @@ def make_tools(side_log: str) -> dict[str, Callable[..., Any]]:
     runs = itertools.count(1)
 
     def effect(key: str, pause: float = 0.0) -> str:
+        began = time.time()
         time.sleep(pause)
         run = f"{pid}-{next(runs)}"
-        os.write(note, f"{key} {pid} {run}\n".encode())
+        os.write(note, f"{key} {pid} {run} {began!r}\n".encode())
         return run
 
     def slow(key: str, seconds: float) -> dict[str, Any]:
