@@ -13,7 +13,9 @@ asyncpg connection polling every 5 ms, so waiting does not compete with the work
   ``ended_at`` in the journal (p50, p90).
 - W4: 100 instances wait for an event on the workers; the client sends each its event:
   ms from just before the send (client) to the start of the step after the wait (worker,
-  ``started_at`` in the journal), p50 and p99: event to resume across processes.
+  ``started_at`` in the journal), p50 and p99: event to resume across processes. Sent
+  back to back (a burst, ``latency_*``), then 50 more one at a time 20 ms apart
+  (``alone_*``: one event's latency when resumes do not queue behind each other).
 - W5: 1,000 instances x 10 logged steps; SIGKILL one worker when half the steps ran
   (with one worker, start a new one at once): seconds from the kill to all done, with the
   default lease; steps whose side-log entry appears twice (re-executed).
@@ -180,18 +182,29 @@ async def w2(r: Round, reps: int, steps: int) -> dict[str, Any]:
 
 
 async def w4(r: Round, n: int) -> dict[str, Any]:
-    await r.create("wait", [{}] * n, "w4-")
+    """Events sent back to back (a burst: resumes queue behind each other), then one at a
+    time 20 ms apart (the latency of one event alone)."""
+    burst = await _w4(r, n, "w4-", 0.0)
+    alone = await _w4(r, n // 2, "w4a-", 0.02)
+    return {**burst, **{key.replace("latency", "alone"): value
+                        for key, value in alone.items()}}
+
+
+async def _w4(r: Round, n: int, prefix: str, gap: float) -> dict[str, Any]:
+    await r.create("wait", [{}] * n, prefix)
     await r.until("SELECT count(*) FROM instances WHERE status = 'waiting' AND "
-                  "id LIKE 'w4-%'", n)
+                  f"id LIKE '{prefix}%'", n)
     sent: dict[str, float] = {}
     for i in range(n):
-        handle = await r.agent.get(f"w4-{i}")
-        sent[f"w4-{i}"] = time.time()
+        handle = await r.agent.get(f"{prefix}{i}")
+        sent[f"{prefix}{i}"] = time.time()
         await handle.send_event("go", {"i": i})
-    await r.until(_DONE.format("w4-"), n)
+        if gap:
+            await asyncio.sleep(gap)
+    await r.until(_DONE.format(prefix), n)
     rows = await r.watch.fetch(
         "SELECT i.id, s.started_at FROM steps s JOIN instances i ON i.pk = s.instance_pk "
-        "WHERE i.id LIKE 'w4-%' AND s.name = 'after'")
+        "WHERE i.id LIKE $1 AND s.name = 'after'", prefix + '%')
     latency = [(started - sent[instance]) * 1000 for instance, started in rows]
     return {"latency_ms_p50": _percentile(latency, 0.5),
             "latency_ms_p99": _percentile(latency, 0.99)}
