@@ -105,8 +105,9 @@ class _Slot:
     lost: bool = False
     #: Its end is being written: the lease needs no renewal (the end releases it).
     ending: bool = False
-    #: Set once its activation has ended and its end was written (or given up).
-    ended: anyio.Event = field(default_factory=anyio.Event)
+    #: Set once its activation has ended and its end was written (or given up); made
+    #: only when a successor waits for it (an event per slot costs a herd of wake-ups).
+    ended: anyio.Event | None = None
     #: The slot of an earlier activation of the same instance on this worker that lost
     #: its lease and is still unwinding: this one starts only after it ended.
     predecessor: _Slot | None = None
@@ -706,6 +707,8 @@ class Engine:
                 # runs two activations of one instance at once.
                 earlier.lost = True
                 earlier.scope.cancel()
+                if earlier.ended is None:
+                    earlier.ended = anyio.Event()
                 slot.predecessor = earlier
                 slot.suspect = False  # it was running here, and here is alive
             stale = self._unfinished.get(record.pk)
@@ -809,6 +812,7 @@ class Engine:
                                        record.id, record.plan_name):
                 try:
                     if slot.predecessor is not None:
+                        assert slot.predecessor.ended is not None
                         await slot.predecessor.ended.wait()
                         slot.predecessor = None
                         self._guard.failed.discard(record.pk)
@@ -923,7 +927,8 @@ class Engine:
         finally:
             if self._slots.get(record.pk) is slot:
                 del self._slots[record.pk]
-            slot.ended.set()
+            if slot.ended is not None:
+                slot.ended.set()
             self._agent_running[record.agent_id] -= 1
             if self._agent_running[record.agent_id] <= 0:
                 del self._agent_running[record.agent_id]
