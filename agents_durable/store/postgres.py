@@ -18,7 +18,9 @@ Defaults and why: ``lease_seconds=10``. Renewal every 3.3 s survives two missed 
 (a slow database, a long GC pause) before anyone may take over; 10 s bounds how long a
 dead worker's instances stand still. Shorter leases fail over faster but renew more
 often (one ``UPDATE`` per worker per renewal, whatever it runs) and make a paused worker
-lose its claims sooner; longer ones do the reverse.
+lose its claims sooner; longer ones do the reverse. Renewals go over the LISTEN
+connection when there is one, so a pool busy with slow queries cannot hold them back. A
+live worker that learns it lost leases anyway clears the crash the reclaim counted.
 
 **Wake-ups.** A worker LISTENs on a dedicated connection (not from the pool, so a
 transaction-mode pooler in front of the pool keeps working). Creating instances, adding
@@ -46,7 +48,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import anyio
 
-from agents_durable.errors import CorruptRecord, EngineClosed, LeaseLost, UsageError
+from agents_durable.errors import (
+    CorruptRecord,
+    EngineClosed,
+    LeaseLost,
+    StoreUnavailable,
+    UsageError,
+)
 from agents_durable.store import _pg_claims as claims
 from agents_durable.store import _pg_ops as ops
 from agents_durable.store._decode import decode_instance, decode_plan_version
@@ -377,9 +385,17 @@ class PostgresStore:
                 done.set_result(value)
 
     async def renew(self, leases: Mapping[int, int]) -> list[int]:
+        """Renew on the LISTEN connection when there is one: a pool whose connections are
+        all busy (slow queries of many activations) must not delay a renewal past the
+        lease, or a live worker loses its instances."""
         if not leases:
             return []
         assert self.lease_seconds is not None
+        listener = self._listener
+        if listener is not None and not listener.is_closed():
+            with contextlib.suppress(OSError, TimeoutError, *_listener_errors()), \
+                    _translated(self.where):
+                return await claims.renew(listener, dict(leases), self.lease_seconds)
         return await self._run(claims.renew, dict(leases), self.lease_seconds)  # type: ignore[no-any-return]
 
     async def agent_storage_bytes(self, agent_id: str) -> int:
@@ -417,6 +433,12 @@ class PostgresStore:
                                  "for them in this release")
             return unavailable
         raise AttributeError(name)
+
+
+def _listener_errors() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    return (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, StoreUnavailable)
 
 
 def _lost(pk: int) -> LeaseLost:

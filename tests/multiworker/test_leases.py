@@ -176,3 +176,23 @@ async def test_a_live_owner_that_lost_its_lease_clears_the_crash_it_was_blamed_f
     finally:
         await first.close()
         await second.close()
+
+
+async def test_renewals_do_not_wait_for_a_busy_pool(schema: str) -> None:
+    """Every pooled connection is busy (slow queries of many activations): the renewal
+    still goes through, on the worker's own LISTEN connection."""
+    store = store_for(pg_schema_url(schema), lease_seconds=30, pool_size=2)
+    await store.open(worker=True)
+    try:
+        await store.create_instances([NewInstance("a", "i1", "p", 1, "h", "{}", 1.0)])
+        (mine,) = await store.claim_due(2.0, 10)
+        pool = store._pool
+        held = [await pool.acquire(), await pool.acquire()]
+        try:
+            with anyio.fail_after(5):
+                assert await store.renew({mine.pk: mine.lease}) == []
+        finally:
+            for conn in held:
+                await pool.release(conn)
+    finally:
+        await store.close()
