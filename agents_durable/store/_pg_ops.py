@@ -31,6 +31,7 @@ from agents_durable.store._decode import (
     instance_run_problem,
     step_replay_problem,
 )
+from agents_durable.store._pg_children import instance_ended
 from agents_durable.store._pg_schema import quote_ident
 from agents_durable.store._records import (
     TERMINAL_STATUSES,
@@ -287,6 +288,8 @@ async def finish(conn: Any, pk: int, finish: Finish, now: float, lease: int) -> 
             "lease_owner = NULL, lease_expires = NULL WHERE pk = $8",
             status, wake_at, finish.output, finish.error, paused_at, finish.handed_back, now,
             pk)
+        if status in TERMINAL_STATUSES:
+            await instance_ended(conn, pk, status, now)
         return status
 
 
@@ -341,6 +344,7 @@ async def control(conn: Any, agent_id: str, id: str, op: str, now: float,
         elif op == "terminate":
             await conn.execute("UPDATE instances SET status = 'terminated', wake_at = NULL, "
                                "control = NULL, updated_at = $1 WHERE pk = $2", now, pk)
+            await instance_ended(conn, pk, "terminated", now)
         elif op == "restart":
             await _restart(conn, pk, from_seq, now)
         await conn.execute(notify(channel))  # resumed or restarted: due; running: look

@@ -133,6 +133,32 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (instance_pk, audit_seq, seq)
     );
     """,
+    # child plans (engine/_children.py) and schedules (engine/_schedules.py), as SQLite's
+    # migrations 6 and 7
+    """
+    ALTER TABLE instances ADD COLUMN parent_pk BIGINT;
+    ALTER TABLE instances ADD COLUMN on_parent_end TEXT;
+    CREATE INDEX instances_by_parent ON instances (parent_pk) WHERE parent_pk IS NOT NULL;
+    CREATE TABLE schedules (
+        agent_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        cron TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        params TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        catch_up TEXT NOT NULL,
+        paused BOOLEAN NOT NULL DEFAULT FALSE,
+        next_at DOUBLE PRECISION,
+        held DOUBLE PRECISION,
+        created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (agent_id, name)
+    );
+    CREATE INDEX schedules_due ON schedules (next_at) WHERE NOT paused;
+    ALTER TABLE instances ADD COLUMN schedule TEXT;
+    CREATE INDEX instances_by_schedule ON instances (agent_id, schedule)
+        WHERE schedule IS NOT NULL;
+    """,
 )
 
 

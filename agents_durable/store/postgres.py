@@ -55,8 +55,11 @@ from agents_durable.errors import (
     StoreUnavailable,
     UsageError,
 )
+from agents_durable.store import _pg_children as children
 from agents_durable.store import _pg_claims as claims
+from agents_durable.store import _pg_evolution as evolution
 from agents_durable.store import _pg_ops as ops
+from agents_durable.store import _pg_schedules as schedules
 from agents_durable.store._decode import decode_instance, decode_plan_version
 from agents_durable.store._group_commit import GroupCommit, Pending
 from agents_durable.store._pg_ops import INSTANCE_COLUMNS, PLAN_COLUMNS, unavailable
@@ -71,6 +74,7 @@ from agents_durable.store._records import (
     LogRecord,
     NewInstance,
     PlanVersionRecord,
+    ScheduleRecord,
     StepRecord,
 )
 
@@ -84,10 +88,6 @@ _SQLITE_ONLY = {
                     "agent listings, instance deletion and retention"),
     **dict.fromkeys(("put_token", "find_token", "list_tokens", "revoke_token"),
                     "HTTP API tokens"),
-    **dict.fromkeys(("upgrade_instance", "fork_instance"), "upgrades and forks"),
-    "start_child": "child plans",
-    **dict.fromkeys(("put_schedule", "get_schedules", "set_schedule_paused",
-                     "delete_schedule", "schedule_active", "fire_schedule"), "schedules"),
 }
 
 
@@ -415,15 +415,55 @@ class PostgresStore:
 
 
     # -- not on PostgreSQL yet ----------------------------------------------------------------
-    # Retention and API tokens (the HTTP server), upgrades and forks, child plans and
-    # schedules are stored on SQLite only in this release: each says so instead of failing
-    # half-way. No schedule can exist here, so the engine's scan for due slots finds none.
+    # Retention and API tokens (the HTTP server) are stored on SQLite only in this
+    # release: each says so instead of failing half-way.
+
+    # -- plan evolution: upgrades, forks, child plans, schedules ---------------------------
+
+    async def upgrade_instance(self, agent_id: str, id: str, *, from_hash: str,
+                               to: tuple[str, int, str],
+                               journal: Sequence[tuple[int, str, int]], now: float) -> str:
+        return await self._run(evolution.upgrade_instance, agent_id, id, from_hash, to,  # type: ignore[no-any-return]
+                               list(journal), now, shield=True)
+
+    async def fork_instance(self, source_id: str, new: NewInstance,
+                            steps: Sequence[StepRecord], *, from_step: dict[str, Any] | None,
+                            now: float) -> None:
+        await self._run(evolution.fork_instance, source_id, new, list(steps), from_step, now,
+                        self.channel, shield=True)
+
+    async def start_child(self, parent_pk: int, new: NewInstance, *, keep: bool) -> bool:
+        return await self._run(children.start_child, parent_pk, new, keep, self.channel,  # type: ignore[no-any-return]
+                               shield=True)
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        await self._run(schedules.put_schedule, record)
+
+    async def get_schedules(self, agent_id: str,
+                            name: str | None = None) -> list[ScheduleRecord]:
+        return await self._run(schedules.get_schedules, agent_id, name)  # type: ignore[no-any-return]
+
+    async def set_schedule_paused(self, agent_id: str, name: str, paused: bool,
+                                  next_at: float | None) -> bool:
+        return await self._run(schedules.set_paused, agent_id, name, paused, next_at)  # type: ignore[no-any-return]
+
+    async def delete_schedule(self, agent_id: str, name: str) -> bool:
+        return await self._run(schedules.delete_schedule, agent_id, name)  # type: ignore[no-any-return]
+
+    async def due_schedules(self, now: float) -> list[ScheduleRecord]:
+        return await self._run(schedules.due_schedules, now)  # type: ignore[no-any-return]
 
     async def next_schedule_at(self) -> float | None:
-        return None
+        return await self._run(schedules.next_schedule_at)  # type: ignore[no-any-return]
 
-    async def due_schedules(self, now: float) -> list[Any]:
-        return []
+    async def schedule_active(self, agent_id: str, name: str) -> bool:
+        return await self._run(schedules.schedule_active, agent_id, name)  # type: ignore[no-any-return]
+
+    async def fire_schedule(self, agent_id: str, name: str, *, expected_next_at: float,
+                            instances: Sequence[NewInstance], next_at: float | None,
+                            held: float | None) -> list[str]:
+        return await self._run(schedules.fire, agent_id, name, expected_next_at,  # type: ignore[no-any-return]
+                               list(instances), next_at, held, self.channel, shield=True)
 
     def __getattr__(self, name: str) -> Any:
         if name in _SQLITE_ONLY:

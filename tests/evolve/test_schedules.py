@@ -37,9 +37,9 @@ async def instances_of(agent: ad.AgentScope, plan: str) -> list[ad.InstanceStatu
 
 
 async def test_daily_slots_follow_the_zone_across_the_spring_dst_change(
-        tmp_path: Path) -> None:
+        db: str | Path) -> None:
     clock = FakeClock(utc(2026, 3, 27, 12))
-    async with ad.Engine.open(tmp_path / "s.db", clock=clock) as engine:
+    async with ad.Engine.open(db, clock=clock) as engine:
         agent = engine.agent("ops")
         await agent.register_plan("report", QUICK)
         schedule = await agent.schedule("nightly", "report", cron="30 2 * * *",
@@ -55,9 +55,9 @@ async def test_daily_slots_follow_the_zone_across_the_spring_dst_change(
                                "payload": {"kind": "nightly"}}
 
 
-async def test_the_autumn_repeated_hour_fires_once(tmp_path: Path) -> None:
+async def test_the_autumn_repeated_hour_fires_once(db: str | Path) -> None:
     clock = FakeClock(utc(2026, 10, 24, 12))
-    async with ad.Engine.open(tmp_path / "s.db", clock=clock) as engine:
+    async with ad.Engine.open(db, clock=clock) as engine:
         agent = engine.agent("ops")
         await agent.register_plan("report", QUICK)
         await agent.schedule("hourly", "report", cron="30 * * * *", timezone=BERLIN)
@@ -68,9 +68,9 @@ async def test_the_autumn_repeated_hour_fires_once(tmp_path: Path) -> None:
     assert len({s.id for s in fired}) == 24
 
 
-async def test_overlap_skip_queue_and_allow(tmp_path: Path) -> None:
+async def test_overlap_skip_queue_and_allow(db: str | Path) -> None:
     clock = FakeClock(utc(2026, 1, 1))
-    async with ad.Engine.open(tmp_path / "s.db", clock=clock) as engine:
+    async with ad.Engine.open(db, clock=clock) as engine:
         agent = engine.agent("ops")
         await agent.register_plan("slow", SLOW)
         for overlap in ("skip", "queue", "allow"):
@@ -89,9 +89,9 @@ async def test_overlap_skip_queue_and_allow(tmp_path: Path) -> None:
     assert created["allow"] == ["01:00", "02:00", "03:00"]
 
 
-async def test_catch_up_after_downtime(tmp_path: Path) -> None:
+async def test_catch_up_after_downtime(db: str | Path) -> None:
     clock = FakeClock(utc(2026, 1, 1))
-    path = tmp_path / "s.db"
+    path = db
     async with ad.Engine.open(path, clock=clock) as engine:
         agent = engine.agent("ops")
         await agent.register_plan("report", QUICK)
@@ -115,9 +115,9 @@ async def test_catch_up_after_downtime(tmp_path: Path) -> None:
     assert sum(s.id.endswith("20260102T0600Z") for s in fired) == 3
 
 
-async def test_each_slot_starts_one_instance_across_restarts(tmp_path: Path) -> None:
+async def test_each_slot_starts_one_instance_across_restarts(db: str | Path) -> None:
     clock = FakeClock(utc(2026, 1, 1))
-    path = tmp_path / "s.db"
+    path = db
     for _ in range(3):
         async with ad.Engine.open(path, clock=clock) as engine:
             agent = engine.agent("ops")

@@ -206,9 +206,9 @@ async def test_upgrade_to_another_plan_name_is_a_usage_error(engine: ad.Engine,
         await instance.upgrade(to=other)
 
 
-async def test_upgrade_survives_a_restart_of_the_engine(tmp_path: Path,
+async def test_upgrade_survives_a_restart_of_the_engine(db: str | Path,
                                                         clock: FakeClock) -> None:
-    path = tmp_path / "e.db"
+    path = db
     async with ad.Engine.open(path, clock=clock) as engine:
         instance = await waiting_instance(engine, clock)
         v2 = await engine.agent("shop").register_plan("order", V2_FIXED)
