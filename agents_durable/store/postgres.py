@@ -48,6 +48,7 @@ import anyio
 
 from agents_durable.errors import CorruptRecord, EngineClosed, LeaseLost, UsageError
 from agents_durable.store import _pg_claims as claims
+from agents_durable.store import _pg_operating as operating
 from agents_durable.store import _pg_ops as ops
 from agents_durable.store._decode import decode_instance, decode_plan_version
 from agents_durable.store._group_commit import GroupCommit, Pending
@@ -64,6 +65,7 @@ from agents_durable.store._records import (
     NewInstance,
     PlanVersionRecord,
     StepRecord,
+    TokenRecord,
 )
 
 __all__ = ["PostgresStore", "store_for"]
@@ -72,10 +74,6 @@ logger = logging.getLogger("agents_durable")
 
 
 _SQLITE_ONLY = {
-    **dict.fromkeys(("list_agents", "count_instances", "delete_instance", "purge_instances"),
-                    "agent listings, instance deletion and retention"),
-    **dict.fromkeys(("put_token", "find_token", "list_tokens", "revoke_token"),
-                    "HTTP API tokens"),
     **dict.fromkeys(("upgrade_instance", "fork_instance"), "upgrades and forks"),
     "start_child": "child plans",
     **dict.fromkeys(("put_schedule", "get_schedules", "set_schedule_paused",
@@ -397,9 +395,39 @@ class PostgresStore:
         return await self._run(ops.control, agent_id, id, op, now, from_seq,  # type: ignore[no-any-return]
                                self.channel)
 
+    # -- operating: agents, retention, API tokens (see _pg_operating) --------------------------
+
+    async def list_agents(self) -> list[str]:
+        return await self._run(operating.list_agents)  # type: ignore[no-any-return]
+
+    async def count_instances(self) -> list[tuple[str, str, int]]:
+        return await self._run(operating.count_instances)  # type: ignore[no-any-return]
+
+    async def delete_instance(self, agent_id: str, id: str) -> None:
+        await self._run(operating.delete_instance, agent_id, id, shield=True)
+
+    async def purge_instances(self, cutoffs: Mapping[str, float], *,
+                              agent_id: str | None = None,
+                              limit: int = 100) -> list[tuple[str, str]]:
+        return await self._run(operating.purge_instances, dict(cutoffs), agent_id, limit,  # type: ignore[no-any-return]
+                               shield=True)
+
+    async def put_token(self, id: str, token_hash: str, agent_id: str | None, role: str,
+                        label: str, now: float) -> TokenRecord:
+        return await self._run(operating.put_token, id, token_hash, agent_id, role, label,  # type: ignore[no-any-return]
+                               now)
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        return await self._run(operating.find_token, token_hash)  # type: ignore[no-any-return]
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        return await self._run(operating.list_tokens)  # type: ignore[no-any-return]
+
+    async def revoke_token(self, id: str, now: float) -> bool:
+        return await self._run(operating.revoke_token, id, now)  # type: ignore[no-any-return]
 
     # -- not on PostgreSQL yet ----------------------------------------------------------------
-    # Retention and API tokens (the HTTP server), upgrades and forks, child plans and
+    # Upgrades and forks, child plans and
     # schedules are stored on SQLite only in this release: each says so instead of failing
     # half-way. No schedule can exist here, so the engine's scan for due slots finds none.
 
