@@ -143,3 +143,17 @@ async def test_the_cli_creates_lists_and_revokes_tokens(
     async with ad.Engine.open(db, worker=False) as engine:
         (revoked,) = await engine.store.list_tokens()
     assert revoked.revoked_at is not None
+
+
+async def test_an_instance_a_worker_holds_is_never_deleted(db: str | Path,
+                                                           clock: FakeClock) -> None:
+    async with ad.Engine.open(db, clock=clock, worker=False) as engine:
+        agent = engine.agent("a")
+        await agent.register_plan("quick", QUICK)
+        instance = await agent.create("quick", {"n": 1}, id="held")
+        (claimed,) = await engine.store.claim_due(clock.now() + 1, 1)
+        assert (claimed.id, claimed.status) == ("held", "running")
+        with pytest.raises(ad.InstanceNotActive, match="cannot delete instance 'held'"):
+            await instance.delete()
+        assert await engine.store.purge_instances({"running": clock.now() + 1e9}) == []
+        assert (await instance.status()).status == "running"
