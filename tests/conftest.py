@@ -32,7 +32,7 @@ PG_URL = os.environ.get("AGENTS_DURABLE_TEST_PG", "postgresql://postgres@127.0.0
 #: Test directories (and files) whose tests run on both stores: the engine behaviour a
 #: user relies on must not depend on which database holds it.
 BOTH_BACKENDS = ("tests/engine/", "tests/faults/", "tests/agents/test_toolkit.py",
-                 "tests/evolve/")
+                 "tests/evolve/", "tests/server/test_retention.py")
 
 _pg_answers: bool | None = None
 

@@ -133,6 +133,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (instance_pk, audit_seq, seq)
     );
     """,
+    # operating: API tokens of the HTTP server (hashed), and retention's scan of finished
+    # instances by age (deletion finds an instance's rows by the indexes above)
+    """
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        agent_id TEXT,
+        role TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION
+    );
+    CREATE INDEX instances_finished ON instances (status, updated_at)
+        WHERE status IN ('complete', 'errored', 'terminated');
+    """,
     # child plans (engine/_children.py) and schedules (engine/_schedules.py), as SQLite's
     # migrations 6 and 7
     """

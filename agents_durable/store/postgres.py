@@ -58,6 +58,7 @@ from agents_durable.errors import (
 from agents_durable.store import _pg_children as children
 from agents_durable.store import _pg_claims as claims
 from agents_durable.store import _pg_evolution as evolution
+from agents_durable.store import _pg_operating as operating
 from agents_durable.store import _pg_ops as ops
 from agents_durable.store import _pg_schedules as schedules
 from agents_durable.store._decode import decode_instance, decode_plan_version
@@ -76,19 +77,12 @@ from agents_durable.store._records import (
     PlanVersionRecord,
     ScheduleRecord,
     StepRecord,
+    TokenRecord,
 )
 
 __all__ = ["PostgresStore", "store_for"]
 
 logger = logging.getLogger("agents_durable")
-
-
-_SQLITE_ONLY = {
-    **dict.fromkeys(("list_agents", "count_instances", "delete_instance", "purge_instances"),
-                    "agent listings, instance deletion and retention"),
-    **dict.fromkeys(("put_token", "find_token", "list_tokens", "revoke_token"),
-                    "HTTP API tokens"),
-}
 
 
 class PostgresStore:
@@ -413,10 +407,36 @@ class PostgresStore:
         return await self._run(ops.control, agent_id, id, op, now, from_seq,  # type: ignore[no-any-return]
                                self.channel)
 
+    # -- operating: agents, retention, API tokens (see _pg_operating) --------------------------
 
-    # -- not on PostgreSQL yet ----------------------------------------------------------------
-    # Retention and API tokens (the HTTP server) are stored on SQLite only in this
-    # release: each says so instead of failing half-way.
+    async def list_agents(self) -> list[str]:
+        return await self._run(operating.list_agents)  # type: ignore[no-any-return]
+
+    async def count_instances(self) -> list[tuple[str, str, int]]:
+        return await self._run(operating.count_instances)  # type: ignore[no-any-return]
+
+    async def delete_instance(self, agent_id: str, id: str) -> None:
+        await self._run(operating.delete_instance, agent_id, id, shield=True)
+
+    async def purge_instances(self, cutoffs: Mapping[str, float], *,
+                              agent_id: str | None = None,
+                              limit: int = 100) -> list[tuple[str, str]]:
+        return await self._run(operating.purge_instances, dict(cutoffs), agent_id, limit,  # type: ignore[no-any-return]
+                               shield=True)
+
+    async def put_token(self, id: str, token_hash: str, agent_id: str | None, role: str,
+                        label: str, now: float) -> TokenRecord:
+        return await self._run(operating.put_token, id, token_hash, agent_id, role, label,  # type: ignore[no-any-return]
+                               now)
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        return await self._run(operating.find_token, token_hash)  # type: ignore[no-any-return]
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        return await self._run(operating.list_tokens)  # type: ignore[no-any-return]
+
+    async def revoke_token(self, id: str, now: float) -> bool:
+        return await self._run(operating.revoke_token, id, now)  # type: ignore[no-any-return]
 
     # -- plan evolution: upgrades, forks, child plans, schedules ---------------------------
 
@@ -464,15 +484,6 @@ class PostgresStore:
                             held: float | None) -> list[str]:
         return await self._run(schedules.fire, agent_id, name, expected_next_at,  # type: ignore[no-any-return]
                                list(instances), next_at, held, self.channel, shield=True)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in _SQLITE_ONLY:
-            async def unavailable(*args: Any, **kwargs: Any) -> Any:
-                raise UsageError(f"{_SQLITE_ONLY[name]} are not available on the PostgreSQL "
-                                 f"store yet (store method {name!r}); use a SQLite database "
-                                 "for them in this release")
-            return unavailable
-        raise AttributeError(name)
 
 
 def _listener_errors() -> tuple[type[BaseException], ...]:

@@ -1,7 +1,7 @@
 """A real ``agents-durable serve`` per test module, on a loopback port picked by the OS.
 
-``database`` is the one place a test module's store is chosen; it takes a PostgreSQL
-parameter once ``Engine.open`` accepts a PostgreSQL URL. Tokens are created through the
+``database`` is the one place a test module's store is chosen: each module runs once on
+SQLite and once on a PostgreSQL schema of its own. Tokens are created through the
 public API before the server starts (the CLI's ``token create`` does the same).
 """
 
@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 import agents_durable as ad
+from tests.conftest import PG_URL, drop_schema, pg_available, pg_schema_url
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
@@ -55,9 +57,27 @@ async def _make_tokens(db: str, who: list[str]) -> dict[str, tuple[str, str]]:
     return out
 
 
-@pytest.fixture(scope="module", params=["sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("server") / "server.db")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The module's store: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("server") / "server.db")
+        return
+    if not pg_available():
+        pytest.skip(f"no PostgreSQL server answers at {PG_URL} (set AGENTS_DURABLE_TEST_PG)")
+    schema = f"s_{uuid.uuid4().hex[:16]}"
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        anyio.run(drop_schema, schema)
+
+
+def another(database: str, name: str) -> str:
+    """A second, empty store beside ``database`` (a file next to it, or another schema)."""
+    if database.startswith("postgresql://"):
+        return database.replace("schema=", f"schema={name}_", 1)
+    return f"{database}.{name}.db"
 
 
 def start_server(db: str, *extra: str, who: tuple[str, ...] = ("operator", "alice", "bob")

@@ -10,7 +10,8 @@ import anyio
 import httpx
 import pytest
 
-from tests.server.conftest import Server, start_server, stop_server
+from tests.conftest import drop_schema
+from tests.server.conftest import Server, another, start_server, stop_server
 from tests.server.plans import APPROVAL, INVALID, QUICK
 
 A = "/v1/agents/alice"
@@ -305,7 +306,7 @@ def test_metrics_parse_with_the_prometheus_parser(alice: httpx.Client,
 
 
 def test_rate_limits_per_token(database: str) -> None:
-    limited = start_server(database + ".rate.db", "--rate-limit", "0.01", "--rate-burst", "3",
+    limited = start_server(another(database, "rate"), "--rate-limit", "0.01", "--rate-burst", "3",
                            who=("alice", "bob"))
     try:
         with limited.client("alice") as alice, limited.client("bob") as bob:
@@ -317,3 +318,5 @@ def test_rate_limits_per_token(database: str) -> None:
             assert bob.get("/v1/me").status_code == 200  # another token has its own bucket
     finally:
         stop_server(limited)
+        if database.startswith("postgresql://"):
+            anyio.run(drop_schema, "rate_" + database.split("schema=", 1)[1].split("&")[0])

@@ -29,6 +29,13 @@ A = "/v1/agents/alice"
 # one server (and one browser) per module: under ``pytest -n 4 --dist loadgroup`` the
 # module's tests stay on one worker instead of each worker starting its own
 pytestmark = pytest.mark.xdist_group("server-dashboard")
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """SQLite only: the browser tests check the pages, which read the store through the
+    same API the PostgreSQL runs of test_api.py cover; twice would double their time."""
+    return str(tmp_path_factory.mktemp("dashboard") / "server.db")
 EVIL = "<script>window.__pwned = 1</script>"
 
 

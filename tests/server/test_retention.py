@@ -23,10 +23,10 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def store_engine(tmp_path: Path, clock: FakeClock) -> ad.Engine:
-    """The engine every retention test runs on (one fixture: a PostgreSQL parameter can
-    join it once ``Engine.open`` takes a PostgreSQL URL)."""
-    async with ad.Engine.open(tmp_path / "retention.db", clock=clock) as engine:
+async def store_engine(db: str | Path, clock: FakeClock) -> ad.Engine:
+    """The engine every retention test runs on: SQLite and PostgreSQL (the ``db``
+    fixture, this file is in ``BOTH_BACKENDS``)."""
+    async with ad.Engine.open(db, clock=clock) as engine:
         yield engine
 
 
@@ -85,10 +85,10 @@ async def test_the_policy_keeps_each_status_for_its_time_per_agent(
     assert ids == {"a": {"active"}, "b": {"bad", "active"}}
 
 
-async def test_a_worker_applies_its_policy_in_the_background(tmp_path: Path,
+async def test_a_worker_applies_its_policy_in_the_background(db: str | Path,
                                                              clock: FakeClock) -> None:
     policy = ad.RetentionPolicy(finished="1 hour", every=0.02, batch=2)
-    async with ad.Engine.open(tmp_path / "bg.db", clock=clock, retention=policy) as engine:
+    async with ad.Engine.open(db, clock=clock, retention=policy) as engine:
         agent = engine.agent("a")
         await agent.register_plan("quick", QUICK)
         for n in range(5):
@@ -99,9 +99,8 @@ async def test_a_worker_applies_its_policy_in_the_background(tmp_path: Path,
                 await anyio.sleep(0.02)
 
 
-async def test_the_cli_deletes_and_purges(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                          ) -> None:
-    db = tmp_path / "cli.db"
+async def test_the_cli_deletes_and_purges(db: str | Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     async with ad.Engine.open(db) as engine:
         agent = engine.agent("default")
         await agent.register_plan("quick", QUICK)
@@ -123,3 +122,38 @@ async def test_the_cli_deletes_and_purges(tmp_path: Path, capsys: pytest.Capture
         main, ["purge", "--older-than", "1 day", "--status", "running", "--db", str(db)]) == 2
     async with ad.Engine.open(db, worker=False) as engine:
         assert [i.id for i in (await engine.agent("default").list()).items] == ["w"]
+
+
+async def test_the_cli_creates_lists_and_revokes_tokens(
+        db: str | Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async with ad.Engine.open(db, worker=False):
+        pass
+    assert await anyio.to_thread.run_sync(
+        main, ["token", "create", "--agent", "alice", "--label", "ci", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.strip()  # the secret, shown once
+    assert await anyio.to_thread.run_sync(main, ["token", "list", "--db", str(db)]) == 0
+    listed = capsys.readouterr().out
+    assert "alice" in listed and "ci" in listed
+    async with ad.Engine.open(db, worker=False) as engine:
+        tokens = await engine.store.list_tokens()
+    assert [(t.agent_id, t.label, t.revoked_at) for t in tokens] == [("alice", "ci", None)]
+    assert tokens[0].id in listed
+    assert await anyio.to_thread.run_sync(
+        main, ["token", "revoke", tokens[0].id, "--db", str(db)]) == 0
+    async with ad.Engine.open(db, worker=False) as engine:
+        (revoked,) = await engine.store.list_tokens()
+    assert revoked.revoked_at is not None
+
+
+async def test_an_instance_a_worker_holds_is_never_deleted(db: str | Path,
+                                                           clock: FakeClock) -> None:
+    async with ad.Engine.open(db, clock=clock, worker=False) as engine:
+        agent = engine.agent("a")
+        await agent.register_plan("quick", QUICK)
+        instance = await agent.create("quick", {"n": 1}, id="held")
+        (claimed,) = await engine.store.claim_due(clock.now() + 1, 1)
+        assert (claimed.id, claimed.status) == ("held", "running")
+        with pytest.raises(ad.InstanceNotActive, match="cannot delete instance 'held'"):
+            await instance.delete()
+        assert await engine.store.purge_instances({"running": clock.now() + 1e9}) == []
+        assert (await instance.status()).status == "running"
