@@ -242,6 +242,8 @@ async def openapi(request: Request) -> Response:
 
 
 def api_routes() -> list[BaseRoute]:
+    from agents_durable.server._api_evolve import evolve_routes
+
     agent = "/v1/agents/{agent}"
     instance = agent + "/instances/{id}"
     return [
@@ -260,5 +262,6 @@ def api_routes() -> list[BaseRoute]:
         Route(instance + "/history", instance_history, methods=["GET"]),
         Route(instance + "/stream", stream, methods=["GET"]),
         Route(instance + "/events/{type}", send_event, methods=["POST"]),
+        *evolve_routes(),  # before the control route, which would take /upgrade, /fork
         Route(instance + "/{op:str}", control, methods=["POST"]),
     ]

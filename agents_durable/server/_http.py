@@ -28,6 +28,7 @@ from agents_durable.errors import (
     PlanRejected,
     StoreError,
     StoreUnavailable,
+    UpgradeRefused,
     UsageError,
 )
 
@@ -42,6 +43,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "not_found": (404, "no such route, or an agent this token cannot see"),
     "instance_not_found": (404, "no such instance for this agent (or another agent's)"),
     "plan_not_found": (404, "no such plan version for this agent"),
+    "schedule_not_found": (404, "no such schedule for this agent (or another agent's)"),
     "method_not_allowed": (405, "the route exists but not for this method"),
     "instance_exists": (409, "the instance id is already taken for this agent"),
     "instance_not_active": (409, "the instance's state does not allow this operation"),
@@ -50,6 +52,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_json": (400, "the body is not valid JSON"),
     "invalid_request": (400, "a field is missing, of the wrong type or out of range"),
     "plan_rejected": (422, "the plan failed validation; see diagnostics"),
+    "upgrade_refused": (409, "the target plan version does not replay the journal; see "
+                             "checks (nothing changed)"),
     "rate_limited": (429, "too many requests for this token; retry after Retry-After"),
     "store_unavailable": (503, "the database failed; retry later"),
     "internal_error": (500, "a bug; the server log has the details"),
@@ -74,6 +78,9 @@ def translate(error: BaseException) -> ApiError | None:
     if isinstance(error, PlanRejected):
         return ApiError("plan_rejected", str(error), diagnostics=[
             d.model_dump() for d in error.diagnostics])
+    if isinstance(error, UpgradeRefused):
+        return ApiError("upgrade_refused", str(error), checks=[
+            c.model_dump(mode="json") for c in error.checks])
     table: list[tuple[type[BaseException], str]] = [
         (InstanceNotFound, "instance_not_found"), (InvalidInstanceId, "invalid_request"),
         (PlanNotFound, "plan_not_found"), (InstanceExists, "instance_exists"),
