@@ -37,6 +37,24 @@ _OPERATIONS: dict[str, dict[str, tuple[str, int, str | None]]] = {
     _I + "/resume": {"post": ("Resume a paused instance", 202, None)},
     _I + "/terminate": {"post": ("Stop for good", 202, None)},
     _I + "/restart": {"post": ("Run again from the top or from a step", 202, "Restart")},
+    _I + "/verify-upgrade": {"post": ("Replay the journal against a version (default: the "
+                                      "latest): compatible, or the first divergence", 200,
+                                      "UpgradeTarget")},
+    _I + "/upgrade": {"post": ("Move to a version that replays the journal exactly "
+                               "(409 upgrade_refused otherwise)", 200, "UpgradeTarget")},
+    _I + "/fork": {"post": ("A new instance from a copy of the journal up to a step, "
+                            "optionally on another plan version", 201, "Fork")},
+    _A + "/plans/{name}/verify-upgrade": {"post": ("Verify the plan's active instances (or "
+                                                   "ids) against a version; per instance",
+                                                   200, "BulkUpgrade")},
+    _A + "/plans/{name}/upgrade": {"post": ("Upgrade every compatible instance; per-item "
+                                            "results", 200, "BulkUpgrade")},
+    _A + "/schedules": {"post": ("Create or replace a schedule", 201, "Schedule"),
+                        "get": ("List schedules", 200, None)},
+    _A + "/schedules/{name}": {"get": ("A schedule", 200, None),
+                               "delete": ("Delete a schedule", 204, None)},
+    _A + "/schedules/{name}/pause": {"post": ("Pause a schedule", 200, None)},
+    _A + "/schedules/{name}/resume": {"post": ("Resume a schedule", 200, None)},
 }
 
 _SCHEMAS: dict[str, Any] = {
@@ -57,6 +75,24 @@ _SCHEMAS: dict[str, Any] = {
     "Restart": {"type": "object",
                 "properties": {"from_step": {"type": "string"},
                                "occurrence": {"type": "integer", "minimum": 1}}},
+    "UpgradeTarget": {"type": "object", "additionalProperties": False,
+                      "properties": {"version": {"type": "integer", "minimum": 1}}},
+    "BulkUpgrade": {"type": "object", "additionalProperties": False,
+                    "properties": {"version": {"type": "integer", "minimum": 1},
+                                   "ids": {"type": "array", "items": {"type": "string"}}}},
+    "Fork": {"type": "object", "additionalProperties": False,
+             "properties": {"from_step": {"type": "string"},
+                            "occurrence": {"type": "integer", "minimum": 1},
+                            "version": {"type": "integer", "minimum": 1},
+                            "plan": {"type": "string", "description": "name or hash"},
+                            "id": {"type": "string"}}},
+    "Schedule": {"type": "object", "required": ["name", "plan", "cron"],
+                 "additionalProperties": False,
+                 "properties": {"name": {"type": "string"}, "plan": {"type": "string"},
+                                "cron": {"type": "string"}, "timezone": {"type": "string"},
+                                "params": {},
+                                "overlap": {"enum": ["skip", "queue", "allow"]},
+                                "catch_up": {"enum": ["none", "latest", "all"]}}},
     "Error": {"type": "object", "required": ["error"],
               "properties": {"error": {"type": "object", "required": ["code", "message"],
                                        "properties": {

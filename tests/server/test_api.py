@@ -59,6 +59,9 @@ def test_health_readiness_and_openapi(server: Server) -> None:
         document = anonymous.get("/v1/openapi.json").json()
     assert document["openapi"].startswith("3.")
     assert f"{A.replace('alice', '{agent}')}/instances/{{id}}/stream" in document["paths"]
+    for path in ("/instances/{id}/upgrade", "/instances/{id}/fork",
+                 "/plans/{name}/verify-upgrade", "/schedules/{name}/pause"):
+        assert "/v1/agents/{agent}" + path in document["paths"]
     assert "rate_limited" in document["components"]["schemas"]["Error"]["properties"][
         "error"]["properties"]["code"]["enum"]
 
