@@ -36,6 +36,7 @@ from agents_durable.store._records import (
 )
 
 __all__ = [
+    "child_result",
     "corrupt_instance",
     "decode_audit",
     "decode_event",
@@ -316,3 +317,13 @@ def corrupt_instance(instance_id: str, problem: str) -> CorruptRecord:
     return CorruptRecord(
         f"instance {instance_id!r} cannot run: {problem}. The row was changed outside the "
         "engine; restore it from a backup, or restart or terminate the instance")
+
+
+def child_result(text: str | None) -> object:
+    """A child's stored output or error, as its parent's child-ended event carries it."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"name": "CorruptRecord", "message": "the child's stored result is damaged"}

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from agents_durable.errors import InstanceExists, InstanceNotFound
+from agents_durable.store._decode import child_result
 from agents_durable.store._records import CHILD_EVENT, TERMINAL_STATUSES, NewInstance
 
 __all__ = ["instance_ended", "start_child"]
@@ -55,7 +56,7 @@ async def instance_ended(conn: Any, pk: int, status: str, now: float) -> None:
                                      "FOR NO KEY UPDATE", parent_pk)
         if parent is not None and parent not in TERMINAL_STATUSES:
             payload = json.dumps({"id": id, "status": status,
-                                  "output": _decoded(output), "error": _decoded(error)})
+                                  "output": child_result(output), "error": child_result(error)})
             await conn.execute("INSERT INTO events (instance_pk, type, payload, created_at) "
                                "VALUES ($1, $2, $3, $4)", parent_pk, CHILD_EVENT, payload,
                                now)
@@ -78,12 +79,3 @@ async def instance_ended(conn: Any, pk: int, status: str, now: float) -> None:
         await conn.execute("UPDATE instances SET status = 'terminated', wake_at = NULL, "
                            "control = NULL, updated_at = $1 WHERE pk = $2", now, child_pk)
         await instance_ended(conn, child_pk, "terminated", now)
-
-
-def _decoded(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return {"name": "CorruptRecord", "message": "the child's stored result is damaged"}

@@ -12,6 +12,7 @@ import json
 import sqlite3
 
 from agents_durable.errors import InstanceExists, InstanceNotFound
+from agents_durable.store._decode import child_result
 from agents_durable.store._records import CHILD_EVENT, TERMINAL_STATUSES, NewInstance
 from agents_durable.store._schema import transaction
 
@@ -58,7 +59,7 @@ def instance_ended(conn: sqlite3.Connection, pk: int, status: str, now: float) -
                               (parent_pk,)).fetchone()
         if parent is not None and parent[0] not in TERMINAL_STATUSES:
             payload = json.dumps({"id": id, "status": status,
-                                  "output": _decoded(output), "error": _decoded(error)})
+                                  "output": child_result(output), "error": child_result(error)})
             conn.execute("INSERT INTO events (instance_pk, type, payload, created_at) "
                          "VALUES (?, ?, ?, ?)", (parent_pk, CHILD_EVENT, payload, now))
             if parent[0] == "waiting":
@@ -80,12 +81,3 @@ def instance_ended(conn: sqlite3.Connection, pk: int, status: str, now: float) -
         conn.execute("UPDATE instances SET status = 'terminated', wake_at = NULL, "
                      "control = NULL, updated_at = ? WHERE pk = ?", (now, child_pk))
         instance_ended(conn, child_pk, "terminated", now)
-
-
-def _decoded(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return {"name": "CorruptRecord", "message": "the child's stored result is damaged"}

@@ -121,3 +121,17 @@ def server(database: str) -> Iterator[Server]:
     running = start_server(database)
     yield running
     stop_server(running)
+
+
+@pytest.fixture
+def alice(server: Server) -> Iterator[httpx.Client]:
+    """A client with alice's agent token (a module may override it with plans added)."""
+    with server.client("alice") as client:
+        yield client
+
+
+@pytest.fixture
+def bob(server: Server) -> Iterator[httpx.Client]:
+    """A client with bob's agent token: the other tenant of the tenancy checks."""
+    with server.client("bob") as client:
+        yield client

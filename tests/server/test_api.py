@@ -41,12 +41,6 @@ def alice(server: Server) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def bob(server: Server) -> Iterator[httpx.Client]:
-    with server.client("bob") as client:
-        yield client
-
-
-@pytest.fixture
 def operator(server: Server) -> Iterator[httpx.Client]:
     with server.client("operator") as client:
         yield client

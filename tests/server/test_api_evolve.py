@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
-
-from tests.server.conftest import Server
 
 WAITS = '''async def run(event, step):
     first = await step.do("first", lambda: 1)
@@ -17,18 +13,6 @@ WAITS = '''async def run(event, step):
 '''
 SAME = WAITS.replace("return first", "return first + 1")
 OTHER = WAITS.replace('"first"', '"other"')
-
-
-@pytest.fixture
-def alice(server: Server) -> Iterator[httpx.Client]:
-    with server.client("alice") as client:
-        yield client
-
-
-@pytest.fixture
-def bob(server: Server) -> Iterator[httpx.Client]:
-    with server.client("bob") as client:
-        yield client
 
 
 def _waiting(client: httpx.Client, id: str) -> None:
