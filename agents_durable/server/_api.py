@@ -7,6 +7,7 @@ token any. Results are the library's models as JSON (``model_dump(mode="json")``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -241,9 +242,9 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def api_routes() -> list[BaseRoute]:
-    from agents_durable.server._api_evolve import evolve_routes
-
+def api_routes(*, before_control: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
+    """The ``/v1`` routes; ``before_control`` go before the instance control route
+    (``/{op}``), which would otherwise take their paths (``/upgrade``, ``/fork``)."""
     agent = "/v1/agents/{agent}"
     instance = agent + "/instances/{id}"
     return [
@@ -262,6 +263,6 @@ def api_routes() -> list[BaseRoute]:
         Route(instance + "/history", instance_history, methods=["GET"]),
         Route(instance + "/stream", stream, methods=["GET"]),
         Route(instance + "/events/{type}", send_event, methods=["POST"]),
-        *evolve_routes(),  # before the control route, which would take /upgrade, /fork
+        *before_control,
         Route(instance + "/{op:str}", control, methods=["POST"]),
     ]

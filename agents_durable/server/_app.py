@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agents_durable.server._api import api_routes
+from agents_durable.server._api_evolve import evolve_routes
 from agents_durable.server._context import Settings, api_handler, authenticate, settings_of
 from agents_durable.server._dashboard import dashboard_routes
 from agents_durable.server._http import ApiError, RateLimiter, error_response
@@ -110,7 +111,7 @@ def create_app(engine: Any, *, mounts: Mapping[str, ASGIApp] | None = None,
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", _readyz, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
-        *api_routes(),
+        *api_routes(before_control=evolve_routes()),
         *dashboard_routes(),
     ]
     for path, app in (mounts or {}).items():
