@@ -58,17 +58,7 @@ async def upgrade(args: argparse.Namespace, engine: ad.Engine,
     target = await agent.get_plan(args.plan, version=args.version)
     ids = args.ids
     if ids is None:
-        ids = []
-        cursor = None
-        while True:
-            page = await agent.list(plan=target.name, limit=1000, cursor=cursor)
-            ids += [s.id for s in page.items
-                    if s.status in ("queued", "running", "waiting", "waiting_for_pause",
-                                    "paused")]
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        ids.reverse()
+        ids = await agent.active_ids(target.name)
     checks: list[ad.UpgradeCheck] = []
     for id in ids:
         if args.dry_run:

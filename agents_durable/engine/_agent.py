@@ -267,6 +267,11 @@ class AgentScope:
         """
         return await _evolution.verify(self, instances, to)
 
+    async def active_ids(self, plan: str) -> builtins.list[str]:
+        """The ids of ``plan``'s instances that have not finished (queued, running,
+        waiting, paused), oldest first: what ``upgrade_all`` would try to move."""
+        return await _evolution.active_ids(self, plan)
+
     async def upgrade_all(self, plan: str,
                           to: _evolution.PlanTarget = None) -> UpgradeReport:
         """Upgrade every active instance of ``plan`` whose journal ``to`` replays exactly;

@@ -134,13 +134,9 @@ async def upgrade(instance: Instance, to: PlanTarget) -> UpgradeCheck:
                      "nothing changed. Try again (or pause it first)")
 
 
-async def upgrade_all(scope: AgentScope, plan: str, to: PlanTarget) -> UpgradeReport:
-    """Upgrade every active instance of ``plan`` that replays exactly; report the rest."""
-    from agents_durable.engine._agent import Instance
-
+async def active_ids(scope: AgentScope, plan: str) -> list[str]:
+    """The ids of ``plan``'s instances that have not finished, oldest first."""
     scope._engine.check_open()
-    if not isinstance(plan, str):
-        raise UsageError("upgrade_all takes a plan name")
     ids: list[str] = []
     after = None
     while True:
@@ -150,9 +146,19 @@ async def upgrade_all(scope: AgentScope, plan: str, to: PlanTarget) -> UpgradeRe
         if len(records) < 500:
             break
         after = records[-1].pk
+    ids.reverse()
+    return ids
+
+
+async def upgrade_all(scope: AgentScope, plan: str, to: PlanTarget) -> UpgradeReport:
+    """Upgrade every active instance of ``plan`` that replays exactly; report the rest."""
+    from agents_durable.engine._agent import Instance
+
+    if not isinstance(plan, str):
+        raise UsageError("upgrade_all takes a plan name")
     upgraded: list[str] = []
     refused: list[UpgradeCheck] = []
-    for id in reversed(ids):  # oldest first
+    for id in await active_ids(scope, plan):
         try:
             await upgrade(Instance(scope, id), to)
         except UpgradeRefused as error:

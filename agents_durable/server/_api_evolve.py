@@ -25,7 +25,6 @@ __all__ = ["evolve_routes"]
 
 #: The most instances one verify or bulk upgrade names.
 MAX_IDS = 1000
-_ACTIVE = ("queued", "running", "waiting", "waiting_for_pause", "paused")
 
 
 def _version(body: dict[str, Any]) -> int | None:
@@ -53,18 +52,6 @@ def _ids(body: dict[str, Any]) -> list[str] | None:
         raise ApiError("invalid_request", f"'ids' must be a list of 1 to {MAX_IDS} "
                        "instance ids")
     return ids
-
-
-async def _active_ids(scope: Any, plan: str) -> list[str]:
-    ids: list[str] = []
-    cursor = None
-    while True:
-        page = await scope.list(plan=plan, limit=1000, cursor=cursor)
-        ids += [s.id for s in page.items if s.status in _ACTIVE]
-        cursor = page.next_cursor
-        if cursor is None or len(ids) > MAX_IDS:
-            break
-    return list(reversed(ids))[:MAX_IDS]  # oldest first
 
 
 def _failure(index: int, id: str, error: Exception) -> dict[str, Any]:
@@ -127,7 +114,7 @@ async def _bulk(request: Request, *, move: bool) -> Response:
     target = await scope.get_plan(request.path_params["name"], version=_version(body))
     ids = _ids(body)
     if ids is None:
-        ids = await _active_ids(scope, target.name)
+        ids = (await scope.active_ids(target.name))[:MAX_IDS]
     items: list[dict[str, Any]] = []
     for index, id in enumerate(ids):
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from agents_durable.errors import InstanceExists, InstanceNotFound
 from agents_durable.store._decode import child_result
+from agents_durable.store._pg_schema import notify
 from agents_durable.store._records import CHILD_EVENT, TERMINAL_STATUSES, NewInstance
 
 __all__ = ["instance_ended", "start_child"]
@@ -35,7 +36,7 @@ async def start_child(conn: Any, parent_pk: int, new: NewInstance, keep: bool,
             new.agent_id, new.id, new.plan_name, new.plan_version, new.plan_hash,
             new.params, new.created_at, parent_pk, "keep" if keep else "terminate")
         if pk is not None:
-            await conn.execute(f"SELECT pg_notify('{channel}', '')")
+            await conn.execute(notify(channel))
             return True
         owner = await conn.fetchval("SELECT parent_pk FROM instances WHERE agent_id = $1 "
                                     "AND id = $2", new.agent_id, new.id)

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents_durable.errors import InstanceExists, InstanceNotActive, InstanceNotFound
+from agents_durable.store._pg_ops import STEP_COLUMNS
+from agents_durable.store._pg_schema import notify
 from agents_durable.store._records import TERMINAL_STATUSES, NewInstance, StepRecord
 
 __all__ = ["fork_instance", "upgrade_instance"]
 
-_STEP_FIELDS = ("seq", "kind", "name", "occurrence", "state", "result", "error", "config",
-                "attempts", "started_at", "ended_at", "wake_at", "detail", "scope",
-                "position")
+_STEP_FIELDS = tuple(STEP_COLUMNS.split(", "))
 
 
 async def upgrade_instance(conn: Any, agent_id: str, id: str, from_hash: str,
@@ -91,6 +91,6 @@ async def fork_instance(conn: Any, source_id: str, new: NewInstance,
                 "'forked', $3)", pk, now, json.dumps({"was": None, "from": source_id,
                                                       "from_step": from_step,
                                                       "to_plan": plan}))
-            await conn.execute(f"SELECT pg_notify('{channel}', '')")
+            await conn.execute(notify(channel))
     except asyncpg.UniqueViolationError:  # created by another client since the check
         raise InstanceExists(new.id) from None

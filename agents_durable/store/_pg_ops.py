@@ -32,7 +32,7 @@ from agents_durable.store._decode import (
     step_replay_problem,
 )
 from agents_durable.store._pg_children import instance_ended
-from agents_durable.store._pg_schema import quote_ident
+from agents_durable.store._pg_schema import notify, quote_ident
 from agents_durable.store._records import (
     TERMINAL_STATUSES,
     AuditRecord,
@@ -75,10 +75,6 @@ def unavailable(error: BaseException, where: str) -> BaseException:
         "answers again")
     wrapped.__cause__ = error
     return wrapped
-
-
-def notify(channel: str) -> str:
-    return f"SELECT pg_notify('{channel}', '')"
 
 
 async def put_plan_version(conn: Any, agent_id: str, name: str, hash: str, source: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agents_durable.store._pg_schema import notify
 from agents_durable.store._records import TERMINAL_STATUSES, NewInstance, ScheduleRecord
 
 __all__ = ["delete_schedule", "due_schedules", "fire", "get_schedules", "next_schedule_at",
@@ -106,5 +107,5 @@ async def fire(conn: Any, agent_id: str, name: str, expected_next_at: float,
         await conn.execute("UPDATE schedules SET next_at = $1, held = $2 WHERE agent_id = $3 "
                            "AND name = $4", next_at, held, agent_id, name)
         if created:
-            await conn.execute(f"SELECT pg_notify('{channel}', '')")
+            await conn.execute(notify(channel))
         return created

@@ -21,7 +21,7 @@ from typing import Any
 
 from agents_durable.errors import StoreError
 
-__all__ = ["MIGRATIONS", "migrate"]
+__all__ = ["MIGRATIONS", "migrate", "notify", "quote_ident"]
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -203,3 +203,8 @@ async def migrate(conn: Any, schema: str | None, where: str) -> None:
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def notify(channel: str) -> str:
+    """The statement that wakes the workers LISTENing on ``channel``."""
+    return f"SELECT pg_notify('{channel}', '')"

@@ -8,34 +8,17 @@ owner's writes go through. Workers starting at once on a fresh schema migrate it
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
 import anyio
 import pytest
 
 import agents_durable as ad
 from agents_durable.store import Finish, NewInstance, StepRecord
 from agents_durable.store.postgres import PostgresStore, store_for
-from tests.conftest import PG_URL, drop_schema, pg_available, pg_schema_url
+from tests.conftest import PG_URL, pg_available, pg_schema_url
 
 pytestmark = [pytest.mark.skipif(not pg_available(),
                                  reason=f"no PostgreSQL server answers at {PG_URL}"),
               pytest.mark.anyio]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def schema() -> AsyncIterator[str]:
-    name = f"ls_{uuid.uuid4().hex[:16]}"
-    try:
-        yield name
-    finally:
-        await drop_schema(name)
 
 
 def worker_store(schema: str, lease: float) -> PostgresStore:

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ import anyio
 import pytest
 
 import agents_durable as ad
-from tests.conftest import PG_URL, drop_schema, pg_available, pg_schema_url
+from tests.conftest import PG_URL, pg_available
 from tests.multiworker.pg_worker import make_tools
 
 pytestmark = pytest.mark.skipif(not pg_available(),
@@ -62,20 +61,6 @@ async def run(event, step):
     done = await step.do("after", lambda: tools.effect("w" + str(event.payload["n"])))
     return {"got": got["payload"], "done": done}
 '''
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
-    schema = f"mw_{uuid.uuid4().hex[:16]}"
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        await drop_schema(schema)
 
 
 @contextlib.contextmanager

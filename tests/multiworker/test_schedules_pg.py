@@ -4,15 +4,13 @@ the same slots come due on a shared fake clock and race for them."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
 
 import agents_durable as ad
 from agents_durable.testing import FakeClock
-from tests.conftest import PG_URL, drop_schema, pg_available, pg_schema_url
+from tests.conftest import PG_URL, pg_available
 
 pytestmark = [pytest.mark.skipif(not pg_available(),
                                  reason=f"no PostgreSQL server answers at {PG_URL}"),
@@ -22,20 +20,6 @@ QUICK = '''
 async def run(event, step):
     return event.timestamp.isoformat()
 '''
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
-    schema = f"sc_{uuid.uuid4().hex[:16]}"
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        await drop_schema(schema)
 
 
 async def test_two_workers_fire_each_slot_once(url: str) -> None:
