@@ -203,6 +203,8 @@ class Engine:
         #: The earliest slot of any schedule (-inf: not read yet), and when it was read.
         self._schedule_at: float | None = float("-inf")
         self._schedules_read = 0.0
+        #: Counts schedule changes: a read that overlapped a change is not trusted.
+        self._schedules_version = 0
         #: What the last shutdown did: {"finished": [...], "handed_back": [...],
         #: "unrecorded": [...]} of ``agent/id`` strings (also logged).
         self.shutdown_report: dict[str, list[str]] = {}
@@ -737,6 +739,7 @@ class Engine:
     def schedules_changed(self) -> None:
         """A schedule was added, resumed or changed in this process: look again now."""
         self._schedule_at = float("-inf")
+        self._schedules_version += 1
         self.notify()
 
     async def _fire_schedules(self) -> float | None:
@@ -748,14 +751,21 @@ class Engine:
         if self._schedule_at == float("-inf") or \
                 time.monotonic() - self._schedules_read >= self.poll_interval:
             # read again now and then: another process may have added a schedule
-            self._schedule_at = await self.store.next_schedule_at()
-            self._schedules_read = time.monotonic()
-        if self._schedule_at is not None and self._schedule_at <= now:
+            await self._read_next_schedule()
+        if self._schedule_at is not None and float("-inf") < self._schedule_at <= now:
             await fire_due(self, now)
-            self._schedule_at = await self.store.next_schedule_at()
+            await self._read_next_schedule()
         if self._schedule_at is not None and self._schedule_at > now:
             return self._schedule_at
-        return None
+        return None  # none, or changed while read: the change's notification brings a round
+
+    async def _read_next_schedule(self) -> None:
+        """Read the earliest slot; a schedule added while the read was in flight leaves it
+        unread (-inf), so the next round reads again instead of sleeping past it."""
+        version = self._schedules_version
+        at = await self.store.next_schedule_at()
+        self._schedules_read = time.monotonic()
+        self._schedule_at = at if version == self._schedules_version else float("-inf")
 
     async def _flush_unfinished(self) -> None:
         """Write the ends that failed to write before; raise if the store still fails."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import anyio
 import pytest
 
 import agents_durable as ad
@@ -167,3 +168,32 @@ async def test_bad_schedules_are_refused(engine: ad.Engine) -> None:
         await agent.schedule("bad", "nope", cron="0 * * * *")
     with pytest.raises(ad.UsageError, match="no schedule"):
         await agent.pause_schedule("ghost")
+
+
+async def test_a_schedule_added_while_the_scheduler_reads_the_schedules_fires(
+        db: str | Path) -> None:
+    """The scheduler's read of the next slot, begun before the schedule existed, must not
+    overwrite the news that a schedule was added while the read was in flight."""
+    clock = FakeClock(utc(2026, 1, 1))
+    async with ad.Engine.open(db, clock=clock, poll_interval=3600) as engine:
+        agent = engine.agent("ops")
+        await agent.register_plan("report", QUICK)
+        store = engine.store
+        read = store.next_schedule_at
+        reading, added = anyio.Event(), anyio.Event()
+
+        async def read_then_stall() -> float | None:
+            result = await read()
+            if not added.is_set():
+                reading.set()
+                await added.wait()
+            return result
+
+        store.next_schedule_at = read_then_stall  # type: ignore[method-assign]
+        engine.schedules_changed()
+        await reading.wait()
+        await agent.schedule("hourly", "report", cron="0 * * * *")
+        added.set()
+        await clock.advance("2 hours")
+        fired = await instances_of(agent, "report")
+    assert [s.id for s in fired] == ["hourly-20260101T0100Z", "hourly-20260101T0200Z"]
