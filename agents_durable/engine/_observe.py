@@ -2,11 +2,13 @@
 
 The engine calls ``engine.observer`` at the points where work actually happens: an
 activation, a step callback attempt that runs (a replayed step returns its stored outcome
-before any of these fire, so it is never observed), a tool call, a committed journal row,
-a claim, a store failure. The base class observes nothing; the HTTP server installs one
-that feeds Prometheus and, with the ``otel`` extra, OpenTelemetry (``agents_durable.server``).
-An observer must be cheap and must not raise: its failures are logged once and ignored,
-so telemetry can never fail an instance.
+before any of these fire, so it is never observed), a tool call, a committed journal row, a
+claim, a store failure. In process isolation the step attempts run in a runner, which tells
+the engine when each begins and ends; the engine observes them here, and runs the tool
+calls of an attempt inside its observation. The base class observes nothing; the HTTP
+server installs one that feeds Prometheus and, with the ``otel`` extra, OpenTelemetry
+(``agents_durable.server``). An observer must be cheap and must not raise: its failures are
+logged once and ignored, so telemetry can never fail an instance.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class Observer:
     def step(self, agent_id: str, instance_id: str, name: str, attempt: int) -> Iterator[None]:
         """Around one attempt of a ``step.do`` callback that really runs (never a replay)."""
         yield
+
+    @property
+    def observes_steps(self) -> bool:
+        """Whether ``step`` does anything. A runner process tells the engine of its step
+        attempts (two frames each) only when it does."""
+        return type(self).step is not Observer.step
 
     @contextlib.contextmanager
     def tool(self, agent_id: str, instance_id: str, name: str) -> Iterator[None]:

@@ -6,6 +6,8 @@ commits journal rows through the engine's (guarded) store, runs tool calls throu
 ``Engine.call_tool`` (grant-checked here), reports storage usage and, under a fake clock,
 the time. Everything from the runner is untrusted: each request is checked for shape,
 its journal writes against the instance's quota, its ``finish`` against the log quota.
+The runner tells of each step attempt it begins and ends; the engine observes the attempt
+(its trace span) and runs the attempt's tool calls inside that observation.
 
 The wall-clock deadline: while the runner owes the engine an answer (no request of it is
 in flight here), it must send something within ``deadline`` seconds, or it is killed. A
@@ -16,6 +18,7 @@ budget tick can see, a single C call that runs for minutes.
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
 import logging
 import marshal
@@ -26,7 +29,7 @@ import anyio
 import anyio.abc
 
 from agents_durable.engine._clock import SystemClock
-from agents_durable.engine._observe import observe_commit
+from agents_durable.engine._observe import observe_commit, observing
 from agents_durable.engine._quotas import log_quota_exceeded, row_bytes
 from agents_durable.engine._runner_pool import Runner, RunnerDied, RunnerPool
 from agents_durable.engine._runner_protocol import (
@@ -51,6 +54,12 @@ logger = logging.getLogger("agents_durable")
 
 #: Seconds past a plan's ``max_slice_seconds`` before the engine kills a silent runner.
 DEADLINE_SLACK = 2.0
+#: Step attempts a runner may have open at once (``step.gather`` of many steps).
+_MAX_OPEN_ATTEMPTS = 10_000
+
+
+class StepAttemptFailed(Exception):
+    """A step attempt that failed in a runner, as the engine's observer records it."""
 
 
 class RemoteActivation:
@@ -77,6 +86,9 @@ class RemoteActivation:
         self._last_activity = time.monotonic()
         self._requests: dict[int, anyio.CancelScope] = {}
         self._inline_request: tuple[int, str, dict[str, Any], anyio.CancelScope] | None = None
+        #: Step attempts running in the runner: the observation entered for each (in a
+        #: context of its own, so that its tool calls run inside it).
+        self._attempts: dict[int, tuple[contextvars.Context, Any]] = {}
         self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
         self._events = {event.seq for event in journal.events}
         big = max(self.limits.max_payload_bytes, self.limits.max_result_bytes)
@@ -120,7 +132,8 @@ class RemoteActivation:
                 "grants": sorted(self.grants),
                 "limits": self.limits.model_dump(mode="json"),
                 "clock": "system" if isinstance(engine.clock, SystemClock) else "mirror",
-                "now": engine.clock.now(), "control": self._control}
+                "now": engine.clock.now(), "control": self._control,
+                "observe_steps": engine.observer.observes_steps}
 
     async def _serve(self, runner: Runner) -> Finish:
         finish: Finish | None = None
@@ -146,6 +159,7 @@ class RemoteActivation:
                 request, self._inline_request = self._inline_request, None
                 if request is not None:
                     await self._answer(*request)
+            self._end_attempts(failure)
             group.cancel_scope.cancel()
         if failure is not None:
             raise RunnerDied(failure)
@@ -161,6 +175,12 @@ class RemoteActivation:
             if scope is not None:
                 scope.cancel()
             return None
+        if op == "attempt_began":
+            self._attempt_began(message)
+            return None
+        if op == "attempt_ended":
+            self._attempt_ended(message["key"], message.get("error"))
+            return None
         if op not in ("record_step", "agent_usage", "tool", "sleep_until", "latest_plan",
                       "start_child"):
             raise ProtocolError(f"unknown request {op[:40]!r}")
@@ -174,9 +194,45 @@ class RemoteActivation:
             # store calls are served in order, in the read loop: they serialize on the
             # store anyway, and a task per commit would cost more than the wait
             self._inline_request = (ident, op, message, scope)
+            return None
+        key = message.get("attempt") if op == "tool" else None
+        attempt = self._attempts.get(key) if isinstance(key, int) else None
+        if attempt is not None:  # the tool call runs inside its step attempt's observation
+            attempt[0].run(group.start_soon, self._answer, ident, op, message, scope)
         else:
             group.start_soon(self._answer, ident, op, message, scope)
         return None
+
+    def _attempt_began(self, message: dict[str, Any]) -> None:
+        """Observe a step attempt the runner began, as the inline activation does."""
+        key, name, attempt = message["key"], message["name"], message["attempt"]
+        if not isinstance(key, int) or key in self._attempts or not isinstance(name, str) \
+                or type(attempt) is not int:
+            raise ProtocolError("attempt_began needs a new key, a step name and an attempt")
+        if len(self._attempts) >= _MAX_OPEN_ATTEMPTS:
+            raise ProtocolError(f"more than {_MAX_OPEN_ATTEMPTS} step attempts at once")
+        context = contextvars.copy_context()
+        observation = observing(self.engine.observer, "step", self.record.agent_id,
+                                self.record.id, name[:200], attempt)
+        context.run(observation.__enter__)
+        self._attempts[key] = (context, observation)
+
+    def _attempt_ended(self, key: Any, error: Any) -> None:
+        entry = self._attempts.pop(key, None) if isinstance(key, int) else None
+        if entry is None:
+            raise ProtocolError("attempt_ended names no attempt that began")
+        context, observation = entry
+        if error is None:
+            context.run(observation.__exit__, None, None, None)
+        else:
+            failed = StepAttemptFailed(str(error)[:500])
+            context.run(observation.__exit__, StepAttemptFailed, failed, None)
+
+    def _end_attempts(self, failure: str | None) -> None:
+        """End the observations of attempts still open when the activation ends (the
+        runner died, or broke off): as failed, with the reason."""
+        for key in list(self._attempts):
+            self._attempt_ended(key, failure or "the activation ended during the attempt")
 
     def _checked_finish(self, finish: Finish) -> Finish:
         exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import json
 import marshal
 import os
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from agents_durable.engine._activation import Activation
@@ -144,14 +146,51 @@ class _EngineLink:
             self.starts.put_nowait(message)
 
 
+#: The step attempt (its span key) a runner's code runs in, carried by its tool calls.
+_attempt_key: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "agents_durable_attempt", default=None)
+
+
+class _AttemptsToEngine(Observer):
+    """Tells the engine when a step attempt begins and ends (fire-and-forget frames): the
+    engine observes the attempt (its span) and runs the attempt's tool calls inside it.
+    Commits, tool calls and activations the engine observes itself (see ``_host``)."""
+
+    def __init__(self, link: _EngineLink, enabled: bool) -> None:
+        self._link = link
+        self._enabled = enabled
+
+    @contextlib.contextmanager
+    def step(self, agent_id: str, instance_id: str, name: str, attempt: int) -> Iterator[None]:
+        if not self._enabled:
+            yield
+            return
+        link = self._link
+        link.next_id += 1
+        key = link.next_id
+        link.send({"op": "attempt_began", "key": key, "name": name, "attempt": attempt})
+        token = _attempt_key.set(key)
+        try:
+            yield
+        except BaseException as error:
+            link.send({"op": "attempt_ended", "key": key,
+                       "error": f"{type(error).__name__}: {error}"[:500]})
+            raise
+        else:
+            link.send({"op": "attempt_ended", "key": key})
+        finally:
+            _attempt_key.reset(token)
+
+
 class RunnerHost:
     """``ActivationHost`` inside a runner: every effect is a request to the engine."""
 
-    def __init__(self, link: _EngineLink, limits: Limits, clock: Clock) -> None:
+    def __init__(self, link: _EngineLink, limits: Limits, clock: Clock, *,
+                 observe_steps: bool = False) -> None:
         self._link = link
         self.limits = limits
         self.clock = clock
-        self.observer = Observer()  # the engine observes commits and tools (see _host)
+        self.observer: Observer = _AttemptsToEngine(link, observe_steps)
 
     @property
     def store(self) -> RunnerHost:
@@ -180,7 +219,8 @@ class RunnerHost:
                         args: list[Any], kwargs: dict[str, Any], limit: int) -> Any:
         context = current_step.get()
         return await self._link.call("tool", name=name, args=args, kwargs=kwargs,
-                                     step=getattr(context, "name", None))
+                                     step=getattr(context, "name", None),
+                                     attempt=_attempt_key.get())
 
 
 async def _run_one(link: _EngineLink, start: dict[str, Any]) -> Finish:
@@ -199,7 +239,8 @@ async def _run_one(link: _EngineLink, start: dict[str, Any]) -> Finish:
     else:
         link.clock = _MirrorClock(link, float(start["now"]))
         clock = link.clock
-    host = RunnerHost(link, Limits.model_validate(start["limits"]), clock)
+    host = RunnerHost(link, Limits.model_validate(start["limits"]), clock,
+                      observe_steps=start.get("observe_steps") is True)
     activation = Activation(host, record, plan, decode_journal(start["journal"]),
                             frozenset(start["grants"]))
     activation.control = start.get("control")

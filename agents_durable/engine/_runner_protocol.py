@@ -4,10 +4,11 @@ Each frame is a 4-byte big-endian length and one UTF-8 JSON object with an ``op`
 engine sends ``start`` (one activation: instance row, journal, plan source, grants,
 limits), ``reply`` (to a request, with the engine's ``now``) and ``control``; the runner
 sends ``ready`` (its confinement report), requests (``record_step``, ``agent_usage``,
-``tool``, ``sleep_until``, ``cancel``) and ``finish``. Records cross as plain dicts of
-their dataclass fields. The engine treats every frame from a runner as untrusted input: a
-frame over the size limit, or one that does not decode to the expected shape, kills the
-runner (see ``_runner_pool``).
+``tool``, ``sleep_until``, ``cancel``), ``attempt_began``/``attempt_ended`` (a step attempt
+begins and ends, when the engine's observer wants them; no reply) and ``finish``. Records
+cross as plain dicts of their dataclass fields. The engine treats every frame from a runner
+as untrusted input: a frame over the size limit, or one that does not decode to the
+expected shape, kills the runner (see ``_runner_pool``).
 """
 
 from __future__ import annotations

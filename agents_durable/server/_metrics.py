@@ -74,6 +74,10 @@ class Metrics(Observer):
                         {"agents_durable.step": name, "agents_durable.attempt": attempt}):
             yield
 
+    @property
+    def observes_steps(self) -> bool:
+        return self.tracer is not None  # a step attempt is only a span here
+
     @contextlib.contextmanager
     def tool(self, agent_id: str, instance_id: str, name: str) -> Iterator[None]:
         self.tool_calls.labels(agent_id, name).inc()

@@ -27,8 +27,12 @@ PLAN = '''async def run(event, step):
 '''
 
 
+@pytest.mark.parametrize("isolation", ["inline", "process"])
 async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
-        tmp_path: Path, clock: FakeClock) -> None:
+        tmp_path: Path, clock: FakeClock, isolation: str) -> None:
+    """The same spans whether plan code runs in the engine or in a runner process (which
+    tells the engine of its step attempts; the engine opens their spans and runs their
+    tool calls inside them)."""
     from agents_durable.server import JsonFormatter, Metrics
 
     exporter = in_memory.InMemorySpanExporter()
@@ -51,7 +55,8 @@ async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
         return value + 41
 
     try:
-        async with ad.Engine.open(tmp_path / "t.db", clock=clock) as engine:
+        async with ad.Engine.open(tmp_path / "t.db", clock=clock,
+                                  isolation=isolation) as engine:
             metrics = Metrics(tracer=provider.get_tracer("test"))
             engine.observer = metrics
             engine.tools.register("lookup", lookup)
@@ -67,12 +72,59 @@ async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
     # two activations; "first" ran in the first one and was only replayed in the second
     assert sorted(names) == ["activation", "activation", "step first", "step second",
                              "tool lookup"]
-    tool_span = next(s for s in exporter.get_finished_spans() if s.name == "tool lookup")
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    tool_span, step_span = spans["tool lookup"], spans["step second"]
     assert tool_span.attributes["agents_durable.instance"] == "traced"
-    assert tool_span.parent is not None  # inside its step, inside its activation
+    assert step_span.attributes["agents_durable.attempt"] == 1
+    # the tool call inside its step, the step inside its activation
+    assert tool_span.parent.span_id == step_span.context.span_id
+    activation_ids = {s.context.span_id for s in exporter.get_finished_spans()
+                      if s.name == "activation"}
+    assert step_span.parent.span_id in activation_ids
     entry = json.loads(lines[0])
     assert (entry["message"], entry["agent"], entry["instance"]) == ("looking up 1", "tracer",
                                                                       "traced")
     activations = metrics.registry.get_sample_value("agents_durable_activations_total",
                                                     {"agent": "tracer"})
     assert activations == 2
+
+
+FLAKY = '''async def run(event, step):
+    return await step.do("flaky", lambda: tools.flaky(),
+                         retries={"limit": 2, "delay": "1 second"})
+'''
+
+
+@pytest.mark.parametrize("isolation", ["inline", "process"])
+async def test_a_failed_attempt_is_a_span_with_an_error_and_the_retry_a_second_span(
+        tmp_path: Path, clock: FakeClock, isolation: str) -> None:
+    exporter = in_memory.InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(export.SimpleSpanProcessor(exporter))
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("the first call fails")
+        return "ok"
+
+    from agents_durable.server import Metrics
+
+    async with ad.Engine.open(tmp_path / "t.db", clock=clock, isolation=isolation) as engine:
+        engine.observer = Metrics(tracer=provider.get_tracer("test"))
+        engine.tools.register("flaky", flaky)
+        agent = engine.agent("tracer", tools=["flaky"])
+        await agent.register_plan("p", FLAKY)
+        instance = await agent.create("p", id="flaky")
+        await clock.settle()
+        await clock.advance("1 second")
+        assert (await instance.wait(timeout=20)).output == "ok"
+    attempts = sorted((s for s in exporter.get_finished_spans() if s.name == "step flaky"),
+                      key=lambda s: s.attributes["agents_durable.attempt"])
+    assert [s.attributes["agents_durable.attempt"] for s in attempts] == [1, 2]
+    assert [s.status.is_ok for s in attempts] == [False, True]
+    assert "first call fails" in (attempts[0].status.description or "")
+    tools = [s for s in exporter.get_finished_spans() if s.name == "tool flaky"]
+    assert sorted(t.parent.span_id for t in tools) == sorted(
+        s.context.span_id for s in attempts)
