@@ -435,34 +435,37 @@ class Engine:
 
     # -- agents --------------------------------------------------------------------------------
 
-    def agent(self, agent_id: str, *, tools: Collection[str] = (),
+    def agent(self, agent_id: str, *, tools: Collection[str] | None = None,
               policy: PlanPolicy | None = None) -> Any:
-        """The API scoped to one agent: its plans, its instances, its tool grants."""
+        """The API scoped to one agent: its plans, its instances, its tool grants.
+
+        ``tools`` replaces the host tools granted to the agent; left out, the agent keeps
+        the grants (and ``policy``) it has, so any part of a program can get an agent's
+        scope without knowing them.
+        """
         from agents_durable.engine._agent import AgentScope
 
         if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 200:
             raise UsageError("agent_id must be a non-empty string of at most 200 characters")
-        grants = frozenset(tools)
-        for name in grants:
-            self.tools.get(name)  # raises ToolNotFound for a typo in a grant
-        changed = self._grants.get(agent_id) != grants
-        self._grants[agent_id] = grants
+        if tools is None:
+            grants = self._grants.get(agent_id, frozenset())
+        else:
+            grants = frozenset(tools)
+            for name in grants:
+                self.tools.get(name)  # raises ToolNotFound for a typo in a grant
+            changed = self._grants.get(agent_id) != grants
+            self._grants[agent_id] = grants
+            if changed:
+                self._tools_changed()
         if policy is not None:
             self._policies[agent_id] = policy
-        if changed:
-            self._tools_changed()
         return AgentScope(self, agent_id, grants, policy or self._policies.get(agent_id)
                           or self.policy)
 
     def scope(self, agent_id: str) -> Any:
-        """The API of one agent with the grants and policy it already has: for surfaces
-        (the HTTP server) that act for an agent without owning its tool grants."""
-        from agents_durable.engine._agent import AgentScope
-
-        if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 200:
-            raise UsageError("agent_id must be a non-empty string of at most 200 characters")
-        return AgentScope(self, agent_id, self._grants.get(agent_id, frozenset()),
-                          self._policies.get(agent_id) or self.policy)
+        """The API of one agent with the grants and policy it already has (``agent``
+        without ``tools``): for surfaces such as the HTTP server."""
+        return self.agent(agent_id)
 
     def _tools_changed(self) -> None:
         """A tool was registered or an agent granted: plans skipped so far may run now."""
