@@ -51,38 +51,35 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import importlib
-import importlib.util
 import json
 import os
 import signal
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
+
+from agents_durable._command_line import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PIPE,
+    EXIT_USAGE,
+    CommandFailed,
+    register_tools,
+)
 
 if TYPE_CHECKING:
     import agents_durable as ad
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_PIPE = 141  # 128 + SIGPIPE: the reader of the output closed it, as `| head` does
 DEFAULT_DB = "agents_durable.db"
 DEFAULT_AGENT = "default"
 GALLERY_TOOLS = "plans/gallery_tools.py:register_gallery_tools"
-
-
-class CommandFailed(Exception):
-    """An expected failure: print ``message`` as one line and exit with ``code``."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -164,61 +161,6 @@ def _from_step(text: str | None) -> tuple[str, int] | None:
     return text, 1
 
 
-def load_tools(spec: str) -> Callable[[Any], Sequence[str]]:
-    """The tool-registering callable named by ``module:function`` or ``file.py:function``.
-
-    A module name is imported with the current directory on ``sys.path`` (so
-    ``plans.gallery_tools:register_gallery_tools`` works from the repository root); a path
-    ending in ``.py`` is loaded as a module named after the file.
-    """
-    module_name, sep, attribute = spec.rpartition(":")
-    if not sep or not module_name or not attribute:
-        raise CommandFailed(f"--tools {spec!r} must look like module:function or "
-                            "path/to/file.py:function", EXIT_USAGE)
-    try:
-        if module_name.endswith(".py"):
-            path = Path(module_name)
-            if not path.is_file():
-                raise CommandFailed(f"--tools: no file {module_name!r}", EXIT_USAGE)
-            name = path.stem
-            loader_spec = importlib.util.spec_from_file_location(name, path)
-            if loader_spec is None or loader_spec.loader is None:
-                raise CommandFailed(f"--tools: cannot load {module_name!r}", EXIT_USAGE)
-            module = importlib.util.module_from_spec(loader_spec)
-            sys.modules[name] = module  # dataclasses and pickling look modules up by name
-            loader_spec.loader.exec_module(module)
-        else:
-            if os.getcwd() not in sys.path:
-                sys.path.insert(0, os.getcwd())
-            module = importlib.import_module(module_name)
-    except CommandFailed:
-        raise
-    except Exception as exc:  # the host's module: any import error is a usage error here
-        raise CommandFailed(f"--tools: importing {module_name!r} failed: "
-                            f"{type(exc).__name__}: {exc}", EXIT_USAGE) from None
-    function = getattr(module, attribute, None)
-    if not callable(function):
-        raise CommandFailed(f"--tools: {module_name!r} has no function {attribute!r}",
-                            EXIT_USAGE)
-    return function  # type: ignore[no-any-return]
-
-
-def _register_tools(engine: ad.Engine, spec: str | None) -> list[str]:
-    if not spec:
-        return []
-    register = load_tools(spec)
-    try:
-        names = register(engine.tools)
-    except Exception as exc:  # the host's function: report it, do not print its traceback
-        raise CommandFailed(f"--tools {spec!r} raised {type(exc).__name__}: {exc}",
-                            EXIT_USAGE) from None
-    if not isinstance(names, (list, tuple, set, frozenset)) or not all(
-            isinstance(n, str) for n in names):
-        raise CommandFailed(f"--tools {spec!r} must return the list of tool names to grant",
-                            EXIT_USAGE)
-    return sorted(names)
-
-
 # -- commands -------------------------------------------------------------------------------
 
 
@@ -248,7 +190,7 @@ async def _submit(args: argparse.Namespace, engine: ad.Engine) -> int:
     from agents_durable.display import plan_version_text
 
     source = _read_plan(args.plan)
-    tools = _register_tools(engine, args.tools)
+    tools = register_tools(engine, args.tools)
     agent = engine.agent(args.agent, tools=tools)
     version = await agent.register_plan(args.name or Path(args.plan).stem, source)
     _emit(args, plan_version_text(version), _dump(version))
@@ -386,7 +328,7 @@ async def _worker(args: argparse.Namespace) -> int:
                             isolation=args.isolation)
     # Tools and grants first: the scheduler claims work as soon as the engine is entered,
     # and an unloadable --tools must fail before the database is opened as a worker.
-    tools = _register_tools(engine, args.tools)
+    tools = register_tools(engine, args.tools)
     for agent in agents:
         engine.agent(agent, tools=tools)
     async with engine:
@@ -416,7 +358,7 @@ async def _mcp(args: argparse.Namespace) -> int:
     if args.max_result_chars < 1000:
         raise CommandFailed("--max-result-chars must be at least 1000", EXIT_USAGE)
     engine = ad.Engine.open(args.db, worker=args.worker)
-    tools = _register_tools(engine, args.tools)  # before opening: a bad --tools fails first
+    tools = register_tools(engine, args.tools)  # before opening: a bad --tools fails first
     async with engine, anyio.create_task_group() as group:
         toolkit = PlanToolkit(engine, args.agent, tools=tools)
 
@@ -473,7 +415,7 @@ async def _demo(args: argparse.Namespace) -> int:
         print(f"agents-durable demo: engine on SQLite at {path} (a fake clock fast-forwards "
               "the days)")
         async with ad.Engine.open(path, clock=clock) as engine:
-            tools = _register_tools(engine, spec) if spec else _builtin_tools(engine.tools)
+            tools = register_tools(engine, spec) if spec else _builtin_tools(engine.tools)
             print(f"tools: {', '.join(tools)}" + (f" (from {spec})" if spec else ""))
             agent = engine.agent("support-bot", tools=tools)
             version = await agent.register_plan("order-followup", source)

@@ -82,14 +82,13 @@ def _format(workload: str, summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def profile_all(size: str, out: Path, stamp: str) -> dict[str, Any]:
-    """Profile W1 and W2 of our engine at ``size``; return summaries and a text digest."""
-    from run import SIZES
-
+def profile_all(sizes: dict[str, dict[str, Any]], out: Path, stamp: str) -> dict[str, Any]:
+    """Profile W1 and W2 of our engine at ``sizes`` (one size of ``run.SIZES``); return
+    summaries and a text digest."""
     summaries: dict[str, Any] = {}
     texts = []
     for workload in ("w1", "w2"):
-        config = {k: v for k, v in SIZES[size][workload].items() if k != "rounds"}
+        config = {k: v for k, v in sizes[workload].items() if k != "rounds"}
         prefix = out / f"{stamp}-profile-{workload}"
         done = subprocess.run([sys.executable, str(HERE / "hotspots.py"), workload,
                                json.dumps(config), str(prefix)],

@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         from hotspots import profile_all
 
-        results["hotspots"] = profile_all(args.size, args.results, stamp)
+        results["hotspots"] = profile_all(SIZES[args.size], args.results, stamp)
         print("\n" + results["hotspots"]["summary"])
     path = args.results / f"{stamp}-{args.size}.json"
     results["table"] = table

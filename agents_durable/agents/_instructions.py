@@ -15,7 +15,7 @@ the gallery.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,6 @@ from agents_durable.engine._facades import Step
 from agents_durable.plans._policy import REPLACEMENTS
 
 if TYPE_CHECKING:
-    from agents_durable.agents._toolkit import ToolkitFunction
     from agents_durable.engine import AgentScope, Engine, ToolSpec
 
 __all__ = ["EXAMPLE_PLANS", "example_plan_source", "render_instructions"]
@@ -109,12 +108,14 @@ def _first_line(text: str) -> str:
 
 
 def render_instructions(engine: Engine, scope: AgentScope,
-                        functions: Sequence[ToolkitFunction]) -> str:
-    """Render the prompt for ``scope``: the plan language, its tools, limits and examples."""
+                        functions: Mapping[str, str]) -> str:
+    """Render the prompt for ``scope``: the plan language, its tools, limits and examples.
+
+    ``functions``: the toolkit's function names and their descriptions, in order."""
     tools = [engine.tools.get(name) for name in sorted(scope.tools)]
     context = {
-        "functions": [{"name": f.name, "summary": _first_line(f.description)}
-                      for f in functions],
+        "functions": [{"name": name, "summary": _first_line(description)}
+                      for name, description in functions.items()],
         "defaults": _step_defaults(),
         "modules": [{"name": name, "names": sorted(names)}
                     for name, names in sorted(scope.policy.modules.items())],

@@ -163,7 +163,8 @@ class PlanToolkit:
         """The system prompt that teaches the plan language to this agent (Markdown)."""
         from agents_durable.agents._instructions import render_instructions
 
-        return render_instructions(self._engine, self._scope, self.functions())
+        return render_instructions(self._engine, self._scope,
+                                   {f.name: f.description for f in self.functions()})
 
     def _caller(self, name: str) -> Callable[[Mapping[str, Any]], Awaitable[ToolResult]]:
         async def call(arguments: Mapping[str, Any]) -> ToolResult:

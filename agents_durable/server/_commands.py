@@ -39,9 +39,9 @@ async def serve(args: argparse.Namespace) -> int:
     engine = ad.Engine.open(args.db, worker=args.worker, retention=retention)
     tools: list[str] = []
     if args.tools:
-        from agents_durable.cli import _register_tools
+        from agents_durable._command_line import register_tools
 
-        tools = _register_tools(engine, args.tools)
+        tools = register_tools(engine, args.tools)
         for agent in args.grant_agents or []:
             engine.agent(agent, tools=tools)
     # bound here so that --port 0 can report the port it got; IPPROTO_TCP (not 0) so that
@@ -136,7 +136,7 @@ async def token(args: argparse.Namespace) -> int:
         if await revoke_token(engine, args.token_id):
             print(f"revoked {args.token_id}")
             return 0
-        from agents_durable.cli import CommandFailed
+        from agents_durable._command_line import CommandFailed
 
         raise CommandFailed(f"no valid token {args.token_id!r} (see: agents-durable token list)")
 
