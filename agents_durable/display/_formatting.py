@@ -20,13 +20,19 @@ _UNITS = (("day", 86400.0), ("h", 3600.0), ("min", 60.0), ("s", 1.0))
 def format_duration(seconds: float | None) -> str:
     """``0 s``, ``15 s``, ``2 min 30 s``, ``1 h 5 min``, ``2 days``, ``3 days 4 h``.
 
-    At most two units, largest first; sub-second durations show milliseconds.
+    At most two units, largest first; sub-second durations show milliseconds, with a
+    decimal below 10 ms (``0.4 ms``, not a misleading ``0 ms``).
     """
     if seconds is None:
         return ""
     seconds = max(0.0, float(seconds))
     if seconds < 1:
-        return "0 s" if seconds == 0 else f"{seconds * 1000:.0f} ms"
+        milliseconds = seconds * 1000
+        if seconds == 0:
+            return "0 s"
+        if milliseconds < 0.05:
+            return "<0.1 ms"
+        return f"{milliseconds:.1f} ms" if milliseconds < 9.95 else f"{milliseconds:.0f} ms"
     parts: list[str] = []
     rest = round(seconds)
     for unit, size in _UNITS:

@@ -294,6 +294,12 @@ def _fit_labels(items: list[tuple[float, str]], min_x: float) -> list[tuple[floa
     return kept
 
 
+def _new_labels(items: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Drop a label that repeats the one before it (instants closer than its rounding):
+    ``+10 ms +10 ms +10 ms`` reads as a broken axis."""
+    return [item for i, item in enumerate(items) if i == 0 or item[1] != items[i - 1][1]]
+
+
 def layout_timeline(history: History) -> Timeline:
     """Compute the timeline of ``history``: one row per step, then events and prints."""
     status = history.status
@@ -357,8 +363,8 @@ def layout_timeline(history: History) -> Timeline:
         y += ROW_HEIGHT
     axis_y = y + 6
     start = x.points[0] if x.points else _epoch(status.created) or 0.0
-    tick_items = [(px, "+" + format_duration(t - start) if t > start else "0")
-                  for t, px in zip(x.points, x.xs, strict=False)]
+    tick_items = _new_labels([(px, "+" + format_duration(t - start) if t > start else "0")
+                              for t, px in zip(x.points, x.xs, strict=False)])
     labelled = dict(_fit_labels(tick_items, plot_left - 20))
     ticks = [Tick(px, labelled.get(px, ""), format_time(t))
              for t, px in zip(x.points, x.xs, strict=False)]

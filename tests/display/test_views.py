@@ -157,3 +157,15 @@ async def test_plan_views_mark_diagnostics_at_their_lines() -> None:
     assert rows[first_diag - 1] == ("has-error", "1")
     single = ad.validate_plan(source)[0]._repr_html_()
     assert single.count("<tr>") == 2  # the header and the one diagnostic
+
+
+def test_short_durations_never_read_as_zero_and_axis_labels_do_not_repeat() -> None:
+    from agents_durable.display._formatting import format_duration
+    from agents_durable.display._timeline import _new_labels
+
+    assert [format_duration(s) for s in (0, 0.00001, 0.0004, 0.0031, 0.0099, 0.015, 0.5,
+                                         150)] == [
+        "0 s", "<0.1 ms", "0.4 ms", "3.1 ms", "9.9 ms", "15 ms", "500 ms", "2 min 30 s"]
+    assert _new_labels([(0, "0"), (10, "+10 ms"), (20, "+10 ms"), (30, "+12 ms"),
+                        (40, "+10 ms")]) == [(0, "0"), (10, "+10 ms"), (30, "+12 ms"),
+                                             (40, "+10 ms")]
