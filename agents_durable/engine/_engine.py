@@ -71,7 +71,7 @@ from agents_durable.errors import (
     ToolUsageError,
     UsageError,
 )
-from agents_durable.plans._compile import CompiledPlan, compile_plan
+from agents_durable.plans._compile import CompiledPlan, cached_plan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
 from agents_durable.store import (
     Finish,
@@ -985,8 +985,6 @@ class Engine:
 
     async def load_plan(self, plan_hash: str) -> CompiledPlan:
         """The compiled plan pinned by ``plan_hash`` (cached; compiled from the store once)."""
-        from agents_durable.plans._compile import cached_plan
-
         plan = cached_plan(plan_hash)
         if plan is not None:
             return plan

@@ -47,6 +47,7 @@ reach attributes).
 from __future__ import annotations
 
 import builtins as _py
+import contextlib
 import decimal
 import fractions
 import math
@@ -167,12 +168,11 @@ def bind(guards: Guards, printer: PrintCapture) -> Token[tuple[Any, Any]]:
 
 
 def unbind(token: Token[tuple[Any, Any]]) -> None:
-    """Undo ``bind``; a token from another context (a coroutine driven by hand from
-    elsewhere) leaves this context unbound instead of raising."""
-    try:
+    """Undo ``bind``. A token from another context (an abandoned ``run`` closed by the
+    garbage collector while some other task runs) is ignored: touching the current
+    context would unbind that other task's activation."""
+    with contextlib.suppress(ValueError):
         _ACTIVE.reset(token)
-    except ValueError:
-        _ACTIVE.set(_OUTSIDE)
 
 
 def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
