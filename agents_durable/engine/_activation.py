@@ -485,7 +485,8 @@ class Activation:
             await anyio.lowlevel.checkpoint()  # immediate retries stay cancellable
             started = self.clock.now()
             first_started = started if first_started is None else first_started
-            context = StepContext(self, call._name, call._occurrence, attempt, self._key(call))
+            context = StepContext(self, call._name, call._occurrence, attempt,
+                                  lambda: self._key(call))
             try:
                 with observing(self.engine.observer, "step", self.record.agent_id,
                                self.record.id, call._name, attempt):

@@ -71,7 +71,7 @@ from agents_durable.errors import (
     ToolUsageError,
     UsageError,
 )
-from agents_durable.plans._compile import CompiledPlan, compile_plan
+from agents_durable.plans._compile import CompiledPlan, cached_plan, compile_plan
 from agents_durable.plans._policy import PlanPolicy
 from agents_durable.store import (
     Finish,
@@ -176,7 +176,9 @@ class Engine:
         self._exit: contextlib.AsyncExitStack | None = None
         self._open = False
         self._slots: dict[int, _Slot] = {}
-        self._slots_changed = anyio.Event()
+        #: Set when a slot ends; made only while someone waits for one (``_slot_ended``):
+        #: an event per activation would cost a herd of wake-ups for no listener.
+        self._slots_changed: anyio.Event | None = None
         self._agent_running: Counter[str] = Counter()
         #: Ends that could not be written (the store failed), retried by the scheduler.
         self._unfinished: dict[int, tuple[InstanceRecord, Finish]] = {}
@@ -399,14 +401,14 @@ class Engine:
                         "steps (up to %g s)", len(started), self.grace_period)
             with anyio.move_on_after(self.grace_period):
                 while self._slots:
-                    changed = self._slots_changed
+                    changed = self._slot_ended()
                     await changed.wait()
             for slot in list(self._slots.values()):
                 handed_back.append(_name(slot.record))
                 slot.scope.cancel()
             with anyio.CancelScope(shield=True), anyio.move_on_after(5):
                 while self._slots:
-                    changed = self._slots_changed
+                    changed = self._slot_ended()
                     await changed.wait()
         # still failing: reported below
         with anyio.CancelScope(shield=True), anyio.move_on_after(2), \
@@ -508,10 +510,16 @@ class Engine:
         elif activation is not None and op == "resume" and activation.control == "pause":
             activation.control = None
 
+    def _slot_ended(self) -> anyio.Event:
+        """The event the next end of an activation sets (made on first demand)."""
+        if self._slots_changed is None:
+            self._slots_changed = anyio.Event()
+        return self._slots_changed
+
     async def stopped(self, pk: int) -> None:
         """Return once this engine no longer runs ``pk`` (at once if it does not)."""
         while pk in self._slots:
-            changed = self._slots_changed
+            changed = self._slot_ended()
             await changed.wait()
 
     async def settle(self) -> None:
@@ -729,7 +737,9 @@ class Engine:
             except Exception:  # a bad row: each activation loads (and fails) alone
                 logger.exception("loading %d journals at once failed", len(claimed))
         for slot in slots:
-            group.start_soon(self._activate, slot, journals.get(slot.record.pk))
+            # named: anyio would otherwise build the name from the method per activation
+            group.start_soon(self._activate, slot, journals.get(slot.record.pk),
+                             name="agents_durable.activation")
         if claimed:
             return _CLAIMED
         # due work left unclaimed (its agent is at its cap, a suspect is on probation, its
@@ -945,8 +955,9 @@ class Engine:
             self._agent_running[record.agent_id] -= 1
             if self._agent_running[record.agent_id] <= 0:
                 del self._agent_running[record.agent_id]
-            self._slots_changed.set()
-            self._slots_changed = anyio.Event()
+            changed, self._slots_changed = self._slots_changed, None
+            if changed is not None:
+                changed.set()
             self.changed(record.agent_id, record.id)
             self.notify()
 
@@ -977,8 +988,6 @@ class Engine:
 
     async def load_plan(self, plan_hash: str) -> CompiledPlan:
         """The compiled plan pinned by ``plan_hash`` (cached; compiled from the store once)."""
-        from agents_durable.plans._compile import cached_plan
-
         plan = cached_plan(plan_hash)
         if plan is not None:
             return plan

@@ -9,6 +9,7 @@ Step calls return ``StepCall`` objects, never raw coroutines, so a plan has no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agents_durable.engine._retries import step_config
@@ -64,16 +65,23 @@ class Event:
 class StepContext:
     """What a step callback receives if it takes one parameter."""
 
-    __slots__ = ("_owner", "attempt", "idempotency_key", "name", "occurrence")
+    __slots__ = ("_key", "_owner", "attempt", "name", "occurrence")
     plan_name = "step context"
 
     def __init__(self, owner: Any, name: str, occurrence: int, attempt: int,
-                 idempotency_key: str) -> None:
+                 idempotency_key: str | Callable[[], str]) -> None:
         self._owner = owner
         self.name = name
         self.occurrence = occurrence
         self.attempt = attempt
-        self.idempotency_key = idempotency_key
+        #: The key, or what makes it: most callbacks never read it, and it is a digest.
+        self._key = idempotency_key
+
+    @property
+    def idempotency_key(self) -> str:
+        if not isinstance(self._key, str):
+            self._key = self._key()
+        return self._key
 
     @property
     def owner(self) -> Any:

@@ -86,10 +86,25 @@ def observe_commit(observer: Observer, agent_id: str, step: Any) -> None:
     observed(observer, "step_committed", agent_id, step.kind, step.state, took)
 
 
-@contextlib.contextmanager
-def observing(observer: Observer, method: str, *args: Any) -> Iterator[None]:
+_NOTHING = contextlib.nullcontext()
+
+
+def observing(observer: Observer, method: str,
+              *args: Any) -> contextlib.AbstractContextManager[None]:
     """``with observer.method(*args):`` around engine work, failures of the observer
-    (entering or leaving) logged and ignored; the work's own exceptions pass through."""
+    (entering or leaving) logged and ignored; the work's own exceptions pass through.
+
+    A method the observer does not override (the base class's ``yield``) is skipped
+    outright: the engine enters one of these per activation and per step attempt.
+    """
+    if getattr(type(observer), method, None) is getattr(Observer, method) and \
+            method not in getattr(observer, "__dict__", ()):
+        return _NOTHING
+    return _observing(observer, method, *args)
+
+
+@contextlib.contextmanager
+def _observing(observer: Observer, method: str, *args: Any) -> Iterator[None]:
     try:
         manager = getattr(observer, method)(*args)
         manager.__enter__()

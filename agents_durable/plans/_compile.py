@@ -21,7 +21,7 @@ from RestrictedPython import compile_restricted_exec
 
 from agents_durable.errors import PlanRejected, PlanRuntimeError
 from agents_durable.plans._budget import Budget
-from agents_durable.plans._builtins import PrintCapture, make_builtins
+from agents_durable.plans._builtins import PrintCapture, bind, make_builtins, unbind
 from agents_durable.plans._constructs import match_class_globals
 from agents_durable.plans._diagnostics import Diagnostic
 from agents_durable.plans._guards import Guards
@@ -136,9 +136,12 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
                 extra: dict[str, Any]) -> Callable[..., Any]:
     """Run the plan's module body in fresh globals and return its ``run`` function.
 
-    Every activation gets new globals, new builtins and new module facades: nothing a plan
-    does in one activation is visible in the next, or to another agent. The decimal
-    context is set for the calling task only (``decimal`` keeps it in a context variable).
+    Every activation gets new globals, a new builtins dict and new module facades: nothing
+    a plan does in one activation is visible in the next, or to another agent. The builtin
+    functions themselves are shared and stateless; they serve the activation ``bind``
+    named for the running task, around the module body here and around ``run`` (see
+    ``_builtins`` for why plan code cannot reach anything shared). The decimal context is
+    set for the calling task only (``decimal`` keeps it in a context variable, too).
     The returned ``run`` measures the plan's output and any exception it raises before the
     engine turns them into JSON or text: an aliased structure (``a = [a, a]`` forty times)
     is small in memory but would take the engine hours to render.
@@ -147,30 +150,43 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
     builtins = make_builtins(guards, printer)
     builtins["__import__"] = make_importer(guards, plan.policy)
     namespace = guards.namespace()
-    namespace.update(match_class_globals())
+    namespace.update(_MATCH_GLOBALS)
     namespace.update(extra)
     namespace["__builtins__"] = builtins
     namespace["__name__"] = "plan"
     decimal.setcontext(decimal_context(guards))
-    exec(plan.code, namespace)
+    token = bind(guards, printer)
+    try:
+        exec(plan.code, namespace)
+    finally:
+        unbind(token)
     run = namespace.get("run")
     if run is None:  # validation guarantees it; a corrupt cache must still not crash
         raise PlanRejected([Diagnostic(code="ADP101", line=1, column=0,
                                        message="The plan does not define `run`.",
                                        hint="Define `async def run(event, step):`.")])
-    return _measured(run, guards)
+    return _measured(run, guards, printer)
 
 
-def _measured(run: Callable[..., Any], guards: Guards) -> Callable[..., Any]:
+#: The hidden globals of class patterns (names to builtin types), copied into each plan.
+_MATCH_GLOBALS = match_class_globals()
+
+
+def _measured(run: Callable[..., Any], guards: Guards,
+              printer: PrintCapture) -> Callable[..., Any]:
     async def measured_run(event: Any, step: Any) -> Any:
+        token = bind(guards, printer)  # in this task; gather branches inherit it
         try:
-            output = await run(event, step)
-        except Exception as error:
-            if rendered_size(error, guards.max_str) > guards.max_str:
-                raise PlanRuntimeError(f"the plan raised {type(error).__name__} with "
-                                       "arguments too large to report") from None
-            raise
-        guards.render(output)
+            try:
+                output = await run(event, step)
+            except Exception as error:
+                if rendered_size(error, guards.max_str) > guards.max_str:
+                    raise PlanRuntimeError(f"the plan raised {type(error).__name__} with "
+                                           "arguments too large to report") from None
+                raise
+            guards.render(output)
+        finally:
+            unbind(token)
         return output
 
     return measured_run

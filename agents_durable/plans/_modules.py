@@ -169,9 +169,16 @@ def decimal_context(guards: Guards) -> decimal.Context:
     activation's task leaves the host's other tasks alone.
     """
     limit = guards.max_digits
-    return decimal.Context(prec=28, Emax=limit, Emin=-limit,
-                           traps=[decimal.InvalidOperation, decimal.DivisionByZero,
-                                  decimal.Overflow])
+    template = _DECIMAL_CONTEXTS.get(limit)
+    if template is None:  # a handful of policies: kept, never set as anyone's context
+        template = _DECIMAL_CONTEXTS[limit] = decimal.Context(
+            prec=28, Emax=limit, Emin=-limit,
+            traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+    return template.copy()  # each activation's own: its flags are set by plan code
+
+
+#: ``max_digits`` -> the decimal context activations copy (a copy is ~6x cheaper to make).
+_DECIMAL_CONTEXTS: dict[int, decimal.Context] = {}
 
 
 def _wrappers(guards: Guards) -> dict[str, dict[str, Any]]:

@@ -185,3 +185,40 @@ async def run(event, step):
         for name in ("interrupted", "due-10", "due-20", "due-30", "due-40", "due-50"):
             await (await agent.get(name)).wait(timeout=10)
     assert ran == ["interrupted", "due-10", "due-20", "due-30", "due-40", "due-50"]
+
+
+async def test_several_recovered_instances_run_before_a_backlog_in_due_order(
+        tmp_path: Path) -> None:
+    """A crash left three instances in flight; by the time a worker starts, a backlog that
+    became due later is waiting too. The recovered ones keep the due time they were
+    claimed at, so they run first, in that order (one at a time: they are on probation)."""
+    path = tmp_path / "herd.db"
+    clock = FakeClock()
+    start = clock.now()
+    ran: list[str] = []
+    source = '''
+async def run(event, step):
+    await step.sleep_until("due", event.payload["due"])
+    return await step.do("run", lambda: tools.note(event.instance_id))
+'''
+    recovered = {"rec-c": 3, "rec-a": 1, "rec-b": 2}  # name -> minutes until due
+    backlog = {f"later-{n:02d}": 10 + n for n in (7, 3, 9, 1, 5, 2, 8, 4, 6, 0)}
+    async with ad.Engine.open(path, clock=clock) as worker:
+        worker.tools.register("note", lambda name: name)
+        agent = worker.agent("agent-a", tools=["note"])
+        await agent.register_plan("p", source)
+        await agent.create_batch([{"plan": "p", "id": name,
+                                   "params": {"due": start + minutes * 60}}
+                                  for name, minutes in {**backlog, **recovered}.items()])
+        await clock.settle()
+        assert {s.status for s in (await agent.list()).items} == {"waiting"}
+    with sqlite3.connect(path) as db:  # claimed when due, then the worker crashed
+        changed = db.execute("UPDATE instances SET status = 'running' WHERE id LIKE 'rec-%'")
+        assert changed.rowcount == 3
+    await clock.advance("1 hour")
+    async with ad.Engine.open(path, clock=clock, concurrency=1) as worker:
+        worker.tools.register("note", lambda name: ran.append(name) or name)
+        agent = worker.agent("agent-a", tools=["note"])
+        for name in (*recovered, *backlog):
+            await (await agent.get(name)).wait(timeout=10)
+    assert ran == ["rec-a", "rec-b", "rec-c", *sorted(backlog)]
