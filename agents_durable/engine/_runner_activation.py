@@ -7,6 +7,15 @@ commits journal rows through the engine's (guarded) store, runs tool calls throu
 the time. Everything from the runner is untrusted: each request is checked for shape,
 its journal writes against the instance's quota, its ``finish`` against the log quota.
 
+Journal commits are pipelined: the runner does not wait for them (``_runner_main``). The
+read loop commits each ``record_step`` before it reads the next frame, so a runner's rows
+are committed in the order sent, and everything the runner sends after a row (a tool call,
+a child start, a sleep, ``finish``) is served only once that row is committed. The first
+row that cannot be committed (a store failure, a lost lease) abandons the activation:
+nothing more the runner sent is read, the runner is killed, and the error leaves ``run()``
+for the engine to hand the instance back, as it does for an inline activation. Once a
+runner is killed, for any reason, nothing more it sent is served.
+
 The wall-clock deadline: while the runner owes the engine an answer (no request of it is
 in flight here), it must send something within ``deadline`` seconds, or it is killed. A
 plan's Python code trips its own slice budget long before; the deadline catches what no
@@ -39,7 +48,7 @@ from agents_durable.engine._runner_protocol import (
     read_frame,
 )
 from agents_durable.errors import ToolUsageError
-from agents_durable.store import Finish, InstanceRecord, Journal
+from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
@@ -77,6 +86,8 @@ class RemoteActivation:
         self._last_activity = time.monotonic()
         self._requests: dict[int, anyio.CancelScope] = {}
         self._inline_request: tuple[int, str, dict[str, Any], anyio.CancelScope] | None = None
+        #: The row of the ``record_step`` just read, committed before the next frame is.
+        self._commit_next: tuple[StepRecord, int | None, int] | None = None
         self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
         self._events = {event.seq for event in journal.events}
         big = max(self.limits.max_payload_bytes, self.limits.max_result_bytes)
@@ -93,11 +104,13 @@ class RemoteActivation:
             self._runner.send({"op": "control", "value": value})
 
     async def run(self) -> Finish:
+        # asked here, not by the runner: one round trip less per activation
+        usage = await self.engine.agent_usage(self.record.agent_id)
         runner = await self.pool.acquire()
         self._runner = runner
         healthy = False
         try:
-            runner.send(self._start_message(runner))
+            runner.send(self._start_message(runner, usage))
             finish = await self._serve(runner)
             healthy = True
             return finish
@@ -107,62 +120,81 @@ class RemoteActivation:
                 runner.kill("its activation was stopped")
             self.pool.release(runner, healthy=healthy)
 
-    def _start_message(self, runner: Runner) -> dict[str, Any]:
+    def _start_message(self, runner: Runner, usage: int) -> dict[str, Any]:
         engine = self.engine
-        plan: dict[str, Any] = {"plan_hash": self.record.plan_hash}
+        start: dict[str, Any] = {"plan_hash": self.record.plan_hash}
         if self.record.plan_hash not in runner.plans:
             # the code the engine compiled (and validated): the runner compiles nothing
             runner.plans.add(self.record.plan_hash)
-            plan.update(code=base64.b64encode(marshal.dumps(self.plan.code)).decode(),
-                        source=self.plan.source, policy=self.plan.policy.model_dump_json())
+            start.update(code=base64.b64encode(marshal.dumps(self.plan.code)).decode(),
+                         source=self.plan.source, policy=self.plan.policy.model_dump_json())
+        if runner.limits is not self.limits:  # sent (and validated there) once per runner
+            runner.limits = self.limits
+            start["limits"] = self.limits.model_dump(mode="json")
         return {"op": "start", "record": fields_of(self.record),
-                "journal": encode_journal(self.journal), **plan,
-                "grants": sorted(self.grants),
-                "limits": self.limits.model_dump(mode="json"),
+                "journal": encode_journal(self.journal), **start,
+                "grants": sorted(self.grants), "usage": usage,
                 "clock": "system" if isinstance(engine.clock, SystemClock) else "mirror",
                 "now": engine.clock.now(), "control": self._control}
 
     async def _serve(self, runner: Runner) -> Finish:
         finish: Finish | None = None
         failure: str | None = None
+        abandoned: Exception | None = None
         async with anyio.create_task_group() as group:
             group.start_soon(self._watchdog, runner)
-            while finish is None and failure is None:
-                try:
-                    message = await read_frame(runner.reader, self._frame_limit)
-                except ProtocolError as exc:
-                    runner.kill(f"it broke the protocol ({exc})")
-                    message = None
-                except OSError:
-                    message = None
-                if message is None:
+            while finish is None:
+                message = await self._next_frame(runner)
+                if message is None or runner.killed_for is not None:
+                    # dead, or killed: whatever else it sent is never served
                     failure = await runner.death_reason()
                     break
                 self._last_activity = time.monotonic()
                 try:
                     finish = self._take(message, group)
+                    row, self._commit_next = self._commit_next, None
+                    if row is not None:
+                        await self._commit(*row)
                 except (ProtocolError, KeyError, TypeError, ValueError) as exc:
                     runner.kill(f"it broke the protocol ({exc})")
+                    continue
+                except Exception as error:  # the commit failed: abandon the activation
+                    abandoned = error
+                    break
                 request, self._inline_request = self._inline_request, None
                 if request is not None:
                     await self._answer(*request)
             group.cancel_scope.cancel()
+        if abandoned is not None:
+            raise abandoned
         if failure is not None:
             raise RunnerDied(failure)
         assert finish is not None
         return finish
 
+    async def _next_frame(self, runner: Runner) -> dict[str, Any] | None:
+        """The runner's next frame, or None once its pipe is closed or it broke framing."""
+        try:
+            return await read_frame(runner.reader, self._frame_limit)
+        except ProtocolError as exc:
+            runner.kill(f"it broke the protocol ({exc})")
+        except OSError:
+            pass
+        return None
+
     def _take(self, message: dict[str, Any], group: anyio.abc.TaskGroup) -> Finish | None:
         op = message["op"]
         if op == "finish":
             return self._checked_finish(decode_finish(message["finish"]))
+        if op == "record_step":  # pipelined: no id, no reply (see the module docstring)
+            self._commit_next = self._checked_row(message)
+            return None
         if op == "cancel":
             scope = self._requests.get(message["id"])
             if scope is not None:
                 scope.cancel()
             return None
-        if op not in ("record_step", "agent_usage", "tool", "sleep_until", "latest_plan",
-                      "start_child"):
+        if op not in ("agent_usage", "tool", "sleep_until", "latest_plan", "start_child"):
             raise ProtocolError(f"unknown request {op[:40]!r}")
         ident = message["id"]
         if not isinstance(ident, int) or ident in self._requests:
@@ -170,13 +202,46 @@ class RemoteActivation:
         scope = anyio.CancelScope()
         self._requests[ident] = scope
         self._outstanding += 1
-        if op in ("record_step", "agent_usage"):
-            # store calls are served in order, in the read loop: they serialize on the
-            # store anyway, and a task per commit would cost more than the wait
+        if op == "agent_usage":
+            # a store call, served in order in the read loop: it serializes on the store
+            # anyway, and a task per call would cost more than the wait
             self._inline_request = (ident, op, message, scope)
         else:
             group.start_soon(self._answer, ident, op, message, scope)
         return None
+
+    def _checked_row(self, message: dict[str, Any]) -> tuple[StepRecord, int | None, int]:
+        """The journal row a ``record_step`` asks for, with the event it consumes and the
+        journal bytes it adds; a ``ProtocolError`` (the runner is killed) for a row of the
+        wrong shape, an event the instance does not have, or one over the journal quota."""
+        step = decode_step(message["step"])
+        consume = message.get("consume_event")
+        if consume is not None and consume not in self._events:
+            raise ProtocolError("consume_event names no event of this instance")
+        previous = self.journal.steps.get(step.seq)
+        growth = row_bytes(step) - (row_bytes(previous) if previous else 0)
+        if self._journal_bytes + growth > self.limits.max_journal_bytes:
+            if self._runner is not None:
+                self._runner.kill("it wrote past the instance's journal quota")
+            raise ProtocolError("journal quota")
+        return step, consume, growth
+
+    async def _commit(self, step: StepRecord, consume: int | None, growth: int) -> None:
+        """Commit one row of the runner's, in the read loop; a store error propagates (the
+        activation is abandoned). The watchdog does not count a slow commit against the
+        runner."""
+        engine = self.engine
+        self._outstanding += 1
+        try:
+            await engine.store.record_step(self.record.pk, step, consume_event=consume,
+                                           lease=self.record.lease)
+        finally:
+            self._outstanding -= 1
+            self._last_activity = time.monotonic()
+        observe_commit(engine.observer, self.record.agent_id, step)
+        self.journal.steps[step.seq] = step
+        self._journal_bytes += growth
+        engine.add_agent_usage(self.record.agent_id, growth)
 
     def _checked_finish(self, finish: Finish) -> Finish:
         exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
@@ -214,24 +279,6 @@ class RemoteActivation:
 
     async def _handle(self, op: str, message: dict[str, Any]) -> Any:
         engine = self.engine
-        if op == "record_step":
-            step = decode_step(message["step"])
-            consume = message.get("consume_event")
-            if consume is not None and consume not in self._events:
-                raise ProtocolError("consume_event names no event of this instance")
-            previous = self.journal.steps.get(step.seq)
-            growth = row_bytes(step) - (row_bytes(previous) if previous else 0)
-            if self._journal_bytes + growth > self.limits.max_journal_bytes:
-                assert self._runner is not None
-                self._runner.kill("it wrote past the instance's journal quota")
-                raise ProtocolError("journal quota")
-            await engine.store.record_step(self.record.pk, step, consume_event=consume,
-                                           lease=self.record.lease)
-            observe_commit(engine.observer, self.record.agent_id, step)
-            self.journal.steps[step.seq] = step
-            self._journal_bytes += growth
-            engine.add_agent_usage(self.record.agent_id, growth)
-            return None
         if op == "agent_usage":
             return await engine.agent_usage(self.record.agent_id)
         if op == "sleep_until":

@@ -63,6 +63,8 @@ class Runner:
         self.killed_for: str | None = None
         #: Hashes of the plans this runner was sent (it keeps their code).
         self.plans: set[str] = set()
+        #: The ``Limits`` this runner was sent (it keeps them until sent others).
+        self.limits: Any = None
 
     def send(self, message: dict[str, Any]) -> None:
         if not self.writer.is_closing():

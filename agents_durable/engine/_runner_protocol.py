@@ -1,11 +1,13 @@
 """The wire between the engine and a runner process: length-prefixed JSON frames.
 
 Each frame is a 4-byte big-endian length and one UTF-8 JSON object with an ``op``. The
-engine sends ``start`` (one activation: instance row, journal, plan source, grants,
-limits), ``reply`` (to a request, with the engine's ``now``) and ``control``; the runner
-sends ``ready`` (its confinement report), requests (``record_step``, ``agent_usage``,
-``tool``, ``sleep_until``, ``cancel``) and ``finish``. Records cross as plain dicts of
-their dataclass fields. The engine treats every frame from a runner as untrusted input: a
+engine sends ``start`` (one activation: instance row, journal, grants, the agent's storage
+usage; the plan's code and the limits only the first time a runner needs them), ``reply``
+(to a request, with the engine's ``now``) and ``control``; the runner sends ``ready`` (its
+confinement report), ``record_step`` (a journal row, never answered: commits are
+pipelined), requests with an ``id`` (``agent_usage``, ``tool``, ``sleep_until``,
+``latest_plan``, ``start_child``), ``cancel`` and ``finish``. Records cross as plain dicts
+of their dataclass fields. The engine treats every frame from a runner as untrusted input: a
 frame over the size limit, or one that does not decode to the expected shape, kills the
 runner (see ``_runner_pool``).
 """
