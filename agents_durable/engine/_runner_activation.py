@@ -24,6 +24,7 @@ budget tick can see, a single C call that runs for minutes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -86,6 +87,7 @@ class RemoteActivation:
         self._last_activity = time.monotonic()
         self._requests: dict[int, anyio.CancelScope] = {}
         self._inline_request: tuple[int, str, dict[str, Any], anyio.CancelScope] | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
         #: The row of the ``record_step`` just read, committed before the next frame is.
         self._commit_next: tuple[StepRecord, int | None, int] | None = None
         self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
@@ -138,39 +140,53 @@ class RemoteActivation:
                 "now": engine.clock.now(), "control": self._control}
 
     async def _serve(self, runner: Runner) -> Finish:
-        finish: Finish | None = None
-        failure: str | None = None
-        abandoned: Exception | None = None
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._watchdog, runner)
-            while finish is None:
-                message = await self._next_frame(runner)
-                if message is None or runner.killed_for is not None:
-                    # dead, or killed: whatever else it sent is never served
-                    failure = await runner.death_reason()
-                    break
-                self._last_activity = time.monotonic()
-                try:
-                    finish = self._take(message, group)
-                    row, self._commit_next = self._commit_next, None
-                    if row is not None:
-                        await self._commit(*row)
-                except (ProtocolError, KeyError, TypeError, ValueError) as exc:
-                    runner.kill(f"it broke the protocol ({exc})")
-                    continue
-                except Exception as error:  # the commit failed: abandon the activation
-                    abandoned = error
-                    break
-                request, self._inline_request = self._inline_request, None
-                if request is not None:
-                    await self._answer(*request)
-            group.cancel_scope.cancel()
+        finish: Finish | None
+        failure: str | None
+        abandoned: Exception | None
+        self._arm_watchdog(self.deadline)
+        try:
+            async with anyio.create_task_group() as group:
+                finish, failure, abandoned = await self._read_loop(runner, group)
+                group.cancel_scope.cancel()
+        finally:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
         if abandoned is not None:
             raise abandoned
         if failure is not None:
             raise RunnerDied(failure)
         assert finish is not None
         return finish
+
+    async def _read_loop(self, runner: Runner, group: anyio.abc.TaskGroup
+                         ) -> tuple[Finish | None, str | None, Exception | None]:
+        """Serve the runner's frames in order until its ``finish``; return it, or why the
+        runner died, or the error of the commit that abandoned the activation."""
+        finish: Finish | None = None
+        failure: str | None = None
+        abandoned: Exception | None = None
+        while finish is None:
+            message = await self._next_frame(runner)
+            if message is None or runner.killed_for is not None:
+                # dead, or killed: whatever else it sent is never served
+                failure = await runner.death_reason()
+                break
+            self._last_activity = time.monotonic()
+            try:
+                finish = self._take(message, group)
+                row, self._commit_next = self._commit_next, None
+                if row is not None:
+                    await self._commit(*row)
+            except (ProtocolError, KeyError, TypeError, ValueError) as exc:
+                runner.kill(f"it broke the protocol ({exc})")
+                continue
+            except Exception as error:  # the commit failed: abandon the activation
+                abandoned = error
+                break
+            request, self._inline_request = self._inline_request, None
+            if request is not None:
+                await self._answer(*request)
+        return finish, failure, abandoned
 
     async def _next_frame(self, runner: Runner) -> dict[str, Any] | None:
         """The runner's next frame, or None once its pipe is closed or it broke framing."""
@@ -314,14 +330,21 @@ class RemoteActivation:
             if self._tools_running == 0:
                 self.awaiting_host_since = None
 
-    async def _watchdog(self, runner: Runner) -> None:
-        while True:
-            if self._outstanding:
-                await anyio.sleep(min(self.deadline, 0.5))
-                continue
-            remaining = self._last_activity + self.deadline - time.monotonic()
-            if remaining <= 0:
-                runner.kill(f"a slice of its plan ran past the {self.deadline:g} s "
-                            "wall-clock deadline")
-                return
-            await anyio.sleep(remaining)
+    def _arm_watchdog(self, delay: float) -> None:
+        """Check the wall-clock deadline in ``delay`` seconds: a timer of the event loop,
+        not a task, so that an activation costs no task start and cancellation."""
+        self._watchdog = asyncio.get_running_loop().call_later(delay, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        runner = self._runner
+        if runner is None:
+            return
+        if self._outstanding:  # the engine owes the runner an answer: not its time
+            self._arm_watchdog(min(self.deadline, 0.5))
+            return
+        remaining = self._last_activity + self.deadline - time.monotonic()
+        if remaining <= 0:
+            runner.kill(f"a slice of its plan ran past the {self.deadline:g} s "
+                        "wall-clock deadline")
+            return
+        self._arm_watchdog(remaining)

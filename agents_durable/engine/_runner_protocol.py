@@ -34,6 +34,8 @@ __all__ = ["ProtocolError", "decode_finish", "decode_journal", "decode_new_insta
            "encode_finish", "encode_journal", "fields_of", "frame", "read_frame"]
 
 _HEADER = struct.Struct(">I")
+#: One encoder for every frame (``json.dumps`` with options builds one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 class ProtocolError(Exception):
@@ -41,7 +43,7 @@ class ProtocolError(Exception):
 
 
 def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, separators=(",", ":")).encode()
+    body = _ENCODER.encode(message).encode()
     return _HEADER.pack(len(body)) + body
 
 
@@ -61,16 +63,24 @@ async def read_frame(reader: asyncio.StreamReader, limit: int) -> dict[str, Any]
     except asyncio.IncompleteReadError:
         raise ProtocolError("the stream ended inside a frame") from None
     try:
-        message = json.loads(body)
-    except (ValueError, RecursionError) as exc:
+        message = json.loads(body.decode())  # str is quicker to parse than bytes
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ProtocolError(f"a frame is not JSON ({exc})") from None
     if not isinstance(message, dict) or not isinstance(message.get("op"), str):
         raise ProtocolError("a frame is not an object with an op")
     return message
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def fields_of(record: Any) -> dict[str, Any]:
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    """A dataclass record as a plain dict of its fields (the names cached per class)."""
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 _KINDS: dict[type, dict[str, tuple[type, ...]]] = {}
