@@ -174,15 +174,16 @@ class RemoteActivation:
             self._last_activity = time.monotonic()
             try:
                 finish = self._take(message, group)
-                row, self._commit_next = self._commit_next, None
-                if row is not None:
-                    await self._commit(*row)
             except (ProtocolError, KeyError, TypeError, ValueError) as exc:
                 runner.kill(f"it broke the protocol ({exc})")
                 continue
-            except Exception as error:  # the commit failed: abandon the activation
-                abandoned = error
-                break
+            row, self._commit_next = self._commit_next, None
+            if row is not None:
+                try:
+                    await self._commit(*row)
+                except Exception as error:  # the commit failed: abandon the activation
+                    abandoned = error
+                    break
             request, self._inline_request = self._inline_request, None
             if request is not None:
                 await self._answer(*request)

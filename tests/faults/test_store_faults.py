@@ -1,7 +1,8 @@
 """Store failures never fail a plan (finding 2): an error at any store call the engine
 makes (in both isolation modes), a lock held past the busy timeout, a disk filled to the
-last byte. Each must leave every instance recoverable (it completes once the store works again, with the output an
-undisturbed run gives) and the engine alive, recovering by itself.
+last byte. Each must leave every instance recoverable (it completes once the store works
+again, with the output an undisturbed run gives) and the engine alive, recovering by
+itself.
 """
 
 from __future__ import annotations
