@@ -13,8 +13,8 @@ waiting for the commit. The engine commits a runner's rows strictly in the order
 them, before it serves anything the runner sends after them (a tool call, a child start, a
 sleep, the ``finish``), and abandons the activation (killing this runner) at the first row
 that fails: nothing the plan does after a step whose commit failed leaves this process.
-So a plan may see a step's outcome before it is durable, but nothing outside the runner
-can, which is what "committed before the plan sees it" protects.
+So the plan may run on with a step's outcome before it is durable, but nothing it does
+with it reaches the world (a tool, a child, the instance's end) before it is.
 """
 
 from __future__ import annotations
