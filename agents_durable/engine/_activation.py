@@ -3,7 +3,9 @@
 A step's identity is its scope (the ``step.gather`` branch it runs in, see ``_scopes``), its
 position in that scope, and its kind, name and occurrence, so the same code makes the same
 steps on every replay however gather branches interleave. A recorded step returns its
-stored outcome; a new step executes, and its outcome is committed before the plan sees it.
+stored outcome; a new step executes, and its outcome is committed before the plan sees it
+(in a runner process the commit is pipelined, see ``_runner_main``: the plan may run on
+first, but nothing it does after the step leaves the runner before the commit).
 When the plan reaches a sleep that is not due, an event wait with nothing buffered, or a
 retry delay, the activation persists the wake-up condition and raises ``Suspend``: the
 coroutine unwinds and nothing of the instance stays in memory.

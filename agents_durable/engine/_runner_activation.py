@@ -9,6 +9,15 @@ its journal writes against the instance's quota, its ``finish`` against the log 
 The runner tells of each step attempt it begins and ends; the engine observes the attempt
 (its trace span) and runs the attempt's tool calls inside that observation.
 
+Journal commits are pipelined: the runner does not wait for them (``_runner_main``). The
+read loop commits each ``record_step`` before it reads the next frame, so a runner's rows
+are committed in the order sent, and everything the runner sends after a row (a tool call,
+a child start, a sleep, ``finish``) is served only once that row is committed. The first
+row that cannot be committed (a store failure, a lost lease) abandons the activation:
+nothing more the runner sent is read, the runner is killed, and the error leaves ``run()``
+for the engine to hand the instance back, as it does for an inline activation. Once a
+runner is killed, for any reason, nothing more it sent is served.
+
 The wall-clock deadline: while the runner owes the engine an answer (no request of it is
 in flight here), it must send something within ``deadline`` seconds, or it is killed. A
 plan's Python code trips its own slice budget long before; the deadline catches what no
@@ -17,6 +26,7 @@ budget tick can see, a single C call that runs for minutes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextvars
 import json
@@ -42,7 +52,7 @@ from agents_durable.engine._runner_protocol import (
     read_frame,
 )
 from agents_durable.errors import ToolUsageError
-from agents_durable.store import Finish, InstanceRecord, Journal
+from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
 
 if TYPE_CHECKING:
     from agents_durable.engine._engine import Engine
@@ -89,6 +99,9 @@ class RemoteActivation:
         #: Step attempts running in the runner: the observation entered for each (in a
         #: context of its own, so that its tool calls run inside it).
         self._attempts: dict[int, tuple[contextvars.Context, Any]] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
+        #: The row of the ``record_step`` just read, committed before the next frame is.
+        self._commit_next: tuple[StepRecord, int | None, int] | None = None
         self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
         self._events = {event.seq for event in journal.events}
         big = max(self.limits.max_payload_bytes, self.limits.max_result_bytes)
@@ -105,11 +118,13 @@ class RemoteActivation:
             self._runner.send({"op": "control", "value": value})
 
     async def run(self) -> Finish:
+        # asked here, not by the runner: one round trip less per activation
+        usage = await self.engine.agent_usage(self.record.agent_id)
         runner = await self.pool.acquire()
         self._runner = runner
         healthy = False
         try:
-            runner.send(self._start_message(runner))
+            runner.send(self._start_message(runner, usage))
             finish = await self._serve(runner)
             healthy = True
             return finish
@@ -119,18 +134,20 @@ class RemoteActivation:
                 runner.kill("its activation was stopped")
             self.pool.release(runner, healthy=healthy)
 
-    def _start_message(self, runner: Runner) -> dict[str, Any]:
+    def _start_message(self, runner: Runner, usage: int) -> dict[str, Any]:
         engine = self.engine
-        plan: dict[str, Any] = {"plan_hash": self.record.plan_hash}
+        start: dict[str, Any] = {"plan_hash": self.record.plan_hash}
         if self.record.plan_hash not in runner.plans:
             # the code the engine compiled (and validated): the runner compiles nothing
             runner.plans.add(self.record.plan_hash)
-            plan.update(code=base64.b64encode(marshal.dumps(self.plan.code)).decode(),
-                        source=self.plan.source, policy=self.plan.policy.model_dump_json())
+            start.update(code=base64.b64encode(marshal.dumps(self.plan.code)).decode(),
+                         source=self.plan.source, policy=self.plan.policy.model_dump_json())
+        if runner.limits is not self.limits:  # sent (and validated there) once per runner
+            runner.limits = self.limits
+            start["limits"] = self.limits.model_dump(mode="json")
         return {"op": "start", "record": fields_of(self.record),
-                "journal": encode_journal(self.journal), **plan,
-                "grants": sorted(self.grants),
-                "limits": self.limits.model_dump(mode="json"),
+                "journal": encode_journal(self.journal), **start,
+                "grants": sorted(self.grants), "usage": usage,
                 "clock": "system" if isinstance(engine.clock, SystemClock) else "mirror",
                 "now": engine.clock.now(), "control": self._control,
                 "observe_steps": engine.observer.observes_steps}
@@ -138,38 +155,72 @@ class RemoteActivation:
     async def _serve(self, runner: Runner) -> Finish:
         finish: Finish | None = None
         failure: str | None = None
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._watchdog, runner)
-            while finish is None and failure is None:
-                try:
-                    message = await read_frame(runner.reader, self._frame_limit)
-                except ProtocolError as exc:
-                    runner.kill(f"it broke the protocol ({exc})")
-                    message = None
-                except OSError:
-                    message = None
-                if message is None:
-                    failure = await runner.death_reason()
-                    break
-                self._last_activity = time.monotonic()
-                try:
-                    finish = self._take(message, group)
-                except (ProtocolError, KeyError, TypeError, ValueError) as exc:
-                    runner.kill(f"it broke the protocol ({exc})")
-                request, self._inline_request = self._inline_request, None
-                if request is not None:
-                    await self._answer(*request)
-            self._end_attempts(failure)
-            group.cancel_scope.cancel()
+        abandoned: Exception | None = None
+        self._arm_watchdog(self.deadline)
+        try:
+            async with anyio.create_task_group() as group:
+                finish, failure, abandoned = await self._read_loop(runner, group)
+                group.cancel_scope.cancel()
+        finally:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+            self._end_attempts(failure or (None if abandoned is None else
+                                           f"the activation was abandoned ({abandoned})"))
+        if abandoned is not None:
+            raise abandoned
         if failure is not None:
             raise RunnerDied(failure)
         assert finish is not None
         return finish
 
+    async def _read_loop(self, runner: Runner, group: anyio.abc.TaskGroup
+                         ) -> tuple[Finish | None, str | None, Exception | None]:
+        """Serve the runner's frames in order until its ``finish``; return it, or why the
+        runner died, or the error of the commit that abandoned the activation."""
+        finish: Finish | None = None
+        failure: str | None = None
+        abandoned: Exception | None = None
+        while finish is None:
+            message = await self._next_frame(runner)
+            if message is None or runner.killed_for is not None:
+                # dead, or killed: whatever else it sent is never served
+                failure = await runner.death_reason()
+                break
+            self._last_activity = time.monotonic()
+            try:
+                finish = self._take(message, group)
+            except (ProtocolError, KeyError, TypeError, ValueError) as exc:
+                runner.kill(f"it broke the protocol ({exc})")
+                continue
+            row, self._commit_next = self._commit_next, None
+            if row is not None:
+                try:
+                    await self._commit(*row)
+                except Exception as error:  # the commit failed: abandon the activation
+                    abandoned = error
+                    break
+            request, self._inline_request = self._inline_request, None
+            if request is not None:
+                await self._answer(*request)
+        return finish, failure, abandoned
+
+    async def _next_frame(self, runner: Runner) -> dict[str, Any] | None:
+        """The runner's next frame, or None once its pipe is closed or it broke framing."""
+        try:
+            return await read_frame(runner.reader, self._frame_limit)
+        except ProtocolError as exc:
+            runner.kill(f"it broke the protocol ({exc})")
+        except OSError:
+            pass
+        return None
+
     def _take(self, message: dict[str, Any], group: anyio.abc.TaskGroup) -> Finish | None:
         op = message["op"]
         if op == "finish":
             return self._checked_finish(decode_finish(message["finish"]))
+        if op == "record_step":  # pipelined: no id, no reply (see the module docstring)
+            self._commit_next = self._checked_row(message)
+            return None
         if op == "cancel":
             scope = self._requests.get(message["id"])
             if scope is not None:
@@ -181,8 +232,7 @@ class RemoteActivation:
         if op == "attempt_ended":
             self._attempt_ended(message["key"], message.get("error"))
             return None
-        if op not in ("record_step", "agent_usage", "tool", "sleep_until", "latest_plan",
-                      "start_child"):
+        if op not in ("agent_usage", "tool", "sleep_until", "latest_plan", "start_child"):
             raise ProtocolError(f"unknown request {op[:40]!r}")
         ident = message["id"]
         if not isinstance(ident, int) or ident in self._requests:
@@ -190,9 +240,9 @@ class RemoteActivation:
         scope = anyio.CancelScope()
         self._requests[ident] = scope
         self._outstanding += 1
-        if op in ("record_step", "agent_usage"):
-            # store calls are served in order, in the read loop: they serialize on the
-            # store anyway, and a task per commit would cost more than the wait
+        if op == "agent_usage":
+            # a store call, served in order in the read loop: it serializes on the store
+            # anyway, and a task per call would cost more than the wait
             self._inline_request = (ident, op, message, scope)
             return None
         key = message.get("attempt") if op == "tool" else None
@@ -234,6 +284,39 @@ class RemoteActivation:
         for key in list(self._attempts):
             self._attempt_ended(key, failure or "the activation ended during the attempt")
 
+    def _checked_row(self, message: dict[str, Any]) -> tuple[StepRecord, int | None, int]:
+        """The journal row a ``record_step`` asks for, with the event it consumes and the
+        journal bytes it adds; a ``ProtocolError`` (the runner is killed) for a row of the
+        wrong shape, an event the instance does not have, or one over the journal quota."""
+        step = decode_step(message["step"])
+        consume = message.get("consume_event")
+        if consume is not None and consume not in self._events:
+            raise ProtocolError("consume_event names no event of this instance")
+        previous = self.journal.steps.get(step.seq)
+        growth = row_bytes(step) - (row_bytes(previous) if previous else 0)
+        if self._journal_bytes + growth > self.limits.max_journal_bytes:
+            if self._runner is not None:
+                self._runner.kill("it wrote past the instance's journal quota")
+            raise ProtocolError("journal quota")
+        return step, consume, growth
+
+    async def _commit(self, step: StepRecord, consume: int | None, growth: int) -> None:
+        """Commit one row of the runner's, in the read loop; a store error propagates (the
+        activation is abandoned). The watchdog does not count a slow commit against the
+        runner."""
+        engine = self.engine
+        self._outstanding += 1
+        try:
+            await engine.store.record_step(self.record.pk, step, consume_event=consume,
+                                           lease=self.record.lease)
+        finally:
+            self._outstanding -= 1
+            self._last_activity = time.monotonic()
+        observe_commit(engine.observer, self.record.agent_id, step)
+        self.journal.steps[step.seq] = step
+        self._journal_bytes += growth
+        engine.add_agent_usage(self.record.agent_id, growth)
+
     def _checked_finish(self, finish: Finish) -> Finish:
         exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
         if exceeded is not None:
@@ -270,24 +353,6 @@ class RemoteActivation:
 
     async def _handle(self, op: str, message: dict[str, Any]) -> Any:
         engine = self.engine
-        if op == "record_step":
-            step = decode_step(message["step"])
-            consume = message.get("consume_event")
-            if consume is not None and consume not in self._events:
-                raise ProtocolError("consume_event names no event of this instance")
-            previous = self.journal.steps.get(step.seq)
-            growth = row_bytes(step) - (row_bytes(previous) if previous else 0)
-            if self._journal_bytes + growth > self.limits.max_journal_bytes:
-                assert self._runner is not None
-                self._runner.kill("it wrote past the instance's journal quota")
-                raise ProtocolError("journal quota")
-            await engine.store.record_step(self.record.pk, step, consume_event=consume,
-                                           lease=self.record.lease)
-            observe_commit(engine.observer, self.record.agent_id, step)
-            self.journal.steps[step.seq] = step
-            self._journal_bytes += growth
-            engine.add_agent_usage(self.record.agent_id, growth)
-            return None
         if op == "agent_usage":
             return await engine.agent_usage(self.record.agent_id)
         if op == "sleep_until":
@@ -323,14 +388,21 @@ class RemoteActivation:
             if self._tools_running == 0:
                 self.awaiting_host_since = None
 
-    async def _watchdog(self, runner: Runner) -> None:
-        while True:
-            if self._outstanding:
-                await anyio.sleep(min(self.deadline, 0.5))
-                continue
-            remaining = self._last_activity + self.deadline - time.monotonic()
-            if remaining <= 0:
-                runner.kill(f"a slice of its plan ran past the {self.deadline:g} s "
-                            "wall-clock deadline")
-                return
-            await anyio.sleep(remaining)
+    def _arm_watchdog(self, delay: float) -> None:
+        """Check the wall-clock deadline in ``delay`` seconds: a timer of the event loop,
+        not a task, so that an activation costs no task start and cancellation."""
+        self._watchdog = asyncio.get_running_loop().call_later(delay, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        runner = self._runner
+        if runner is None:
+            return
+        if self._outstanding:  # the engine owes the runner an answer: not its time
+            self._arm_watchdog(min(self.deadline, 0.5))
+            return
+        remaining = self._last_activity + self.deadline - time.monotonic()
+        if remaining <= 0:
+            runner.kill(f"a slice of its plan ran past the {self.deadline:g} s "
+                        "wall-clock deadline")
+            return
+        self._arm_watchdog(remaining)

@@ -7,6 +7,14 @@ Each forked runner confines itself (``_confinement``) before it reads anything f
 pipe, then runs the same ``Activation`` code an inline engine runs, with ``RunnerHost`` in
 place of the engine: journal commits, tool calls, storage usage and (under a fake clock)
 time are requests to the engine over the pipe.
+
+Journal commits are pipelined: a runner sends each ``record_step`` and runs on without
+waiting for the commit. The engine commits a runner's rows strictly in the order it reads
+them, before it serves anything the runner sends after them (a tool call, a child start, a
+sleep, the ``finish``), and abandons the activation (killing this runner) at the first row
+that fails: nothing the plan does after a step whose commit failed leaves this process.
+So the plan may run on with a step's outcome before it is durable, but nothing it does
+with it reaches the world (a tool, a child, the instance's end) before it is.
 """
 
 from __future__ import annotations
@@ -59,6 +67,8 @@ _ERRORS: dict[str, type[Exception]] = {
     "NonRetryableError": NonRetryableError, "TimeoutError": TimeoutError,
     "InstanceExists": InstanceExists}
 _FRAME_LIMIT = 256 * 1024 * 1024
+#: Bytes of unsent frames past which a commit waits for the pipe (backpressure).
+_BACKLOG = 1024 * 1024
 
 
 class HostRequestFailed(AgentsDurableError):
@@ -96,9 +106,21 @@ class _EngineLink:
         self.clock: _MirrorClock | None = None
         #: Plans this runner was sent, by hash.
         self.plans: dict[str, CompiledPlan] = {}
+        #: The engine's limits, sent with the first start (and again only if they change).
+        self.limits: Limits | None = None
 
     def send(self, message: dict[str, Any]) -> None:
         self.writer.write(frame(message))
+
+    async def flow(self) -> None:
+        """Yield once (so a control the engine sent is read), or, while the pipe holds
+        more than ``_BACKLOG`` unsent bytes, wait for it to drain: a plan that makes steps
+        faster than the engine commits them is held back instead of buffering without
+        bound."""
+        if self.writer.transport.get_write_buffer_size() > _BACKLOG:
+            await self.writer.drain()
+        else:
+            await asyncio.sleep(0)
 
     async def call(self, op: str, **fields: Any) -> Any:
         self.next_id += 1
@@ -185,12 +207,14 @@ class _AttemptsToEngine(Observer):
 class RunnerHost:
     """``ActivationHost`` inside a runner: every effect is a request to the engine."""
 
-    def __init__(self, link: _EngineLink, limits: Limits, clock: Clock, *,
-                 observe_steps: bool = False) -> None:
+    def __init__(self, link: _EngineLink, limits: Limits, clock: Clock,
+                 usage: int | None = None, *, observe_steps: bool = False) -> None:
         self._link = link
         self.limits = limits
         self.clock = clock
         self.observer: Observer = _AttemptsToEngine(link, observe_steps)
+        #: The agent's storage usage the engine sent with the start (saves a round trip).
+        self._usage = usage
 
     @property
     def store(self) -> RunnerHost:
@@ -198,10 +222,17 @@ class RunnerHost:
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None, lease: int = 0) -> None:
-        # the engine writes with the lease it holds for this instance, not one a runner says
-        await self._link.call("record_step", step=fields_of(step), consume_event=consume_event)
+        # Pipelined (see the module docstring): sent, not awaited. A cancellation while
+        # waiting for the pipe sends nothing, as if it came before the call. The engine
+        # writes with the lease it holds for this instance, not one a runner says.
+        await self._link.flow()
+        self._link.send({"op": "record_step", "step": fields_of(step),
+                         "consume_event": consume_event})
 
     async def agent_usage(self, agent_id: str) -> int:
+        usage, self._usage = self._usage, None
+        if usage is not None:
+            return usage
         return int(await self._link.call("agent_usage"))
 
     def add_agent_usage(self, agent_id: str, size: int) -> None:
@@ -239,7 +270,12 @@ async def _run_one(link: _EngineLink, start: dict[str, Any]) -> Finish:
     else:
         link.clock = _MirrorClock(link, float(start["now"]))
         clock = link.clock
-    host = RunnerHost(link, Limits.model_validate(start["limits"]), clock,
+    if "limits" in start:  # validated once per runner, not on every start
+        link.limits = Limits.model_validate(start["limits"])
+    if link.limits is None:
+        raise ValueError("the first start of a runner carries the limits")
+    usage = start.get("usage")
+    host = RunnerHost(link, link.limits, clock, usage if isinstance(usage, int) else None,
                       observe_steps=start.get("observe_steps") is True)
     activation = Activation(host, record, plan, decode_journal(start["journal"]),
                             frozenset(start["grants"]))

@@ -6,7 +6,7 @@ the runner's pipe and a pidfd (so a kill can never hit a recycled pid), and ever
 comes back as ``exit <pid> <status>``. The pool keeps ``warm`` runners started and ready,
 gives each activation a runner of its own (a runner's death fails only that activation),
 and recycles a runner after ``recycle_after`` activations or once it has grown past
-``max_rss`` bytes.
+``max_rss`` bytes (read from /proc at most twice a second per runner).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ __all__ = ["Runner", "RunnerDied", "RunnerPool"]
 
 logger = logging.getLogger("agents_durable")
 _EMPTY_ENVIRONMENT: dict[str, str] = {}
+#: Seconds between two reads of a runner's memory use (``max_rss``).
+_RSS_EVERY = 0.5
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -63,6 +65,9 @@ class Runner:
         self.killed_for: str | None = None
         #: Hashes of the plans this runner was sent (it keeps their code).
         self.plans: set[str] = set()
+        #: The ``Limits`` this runner was sent (it keeps them until sent others).
+        self.limits: Any = None
+        self.rss_checked = 0.0
 
     def send(self, message: dict[str, Any]) -> None:
         if not self.writer.is_closing():
@@ -73,6 +78,15 @@ class Runner:
             self.killed_for = reason
         with contextlib.suppress(OSError):
             signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+
+    def outgrown(self, max_rss: int) -> bool:
+        """Whether this runner has grown past ``max_rss`` bytes; read from /proc at most
+        every ``_RSS_EVERY`` seconds (a read costs more than a short activation)."""
+        now = time.monotonic()
+        if now - self.rss_checked < _RSS_EVERY:
+            return False
+        self.rss_checked = now
+        return self.rss() > max_rss
 
     def rss(self) -> int:
         try:
@@ -333,7 +347,7 @@ class RunnerPool:
     def release(self, runner: Runner, *, healthy: bool) -> None:
         """Back to the pool after an activation, or retired (dead, killed, worn out)."""
         if (not healthy or self._closed or runner.activations >= self.recycle_after
-                or runner.rss() > self.max_rss):
+                or runner.outgrown(self.max_rss)):
             if healthy:
                 runner.kill("recycled")
             runner.close()

@@ -1,14 +1,17 @@
 """The wire between the engine and a runner process: length-prefixed JSON frames.
 
 Each frame is a 4-byte big-endian length and one UTF-8 JSON object with an ``op``. The
-engine sends ``start`` (one activation: instance row, journal, plan source, grants,
-limits), ``reply`` (to a request, with the engine's ``now``) and ``control``; the runner
-sends ``ready`` (its confinement report), requests (``record_step``, ``agent_usage``,
-``tool``, ``sleep_until``, ``cancel``), ``attempt_began``/``attempt_ended`` (a step attempt
-begins and ends, when the engine's observer wants them; no reply) and ``finish``. Records
-cross as plain dicts of their dataclass fields. The engine treats every frame from a runner
-as untrusted input: a frame over the size limit, or one that does not decode to the
-expected shape, kills the runner (see ``_runner_pool``).
+engine sends ``start`` (one activation: instance row, journal, grants, the agent's storage
+usage; the plan's code and the limits only the first time a runner needs them), ``reply``
+(to a request, with the engine's ``now``) and ``control``; the runner sends ``ready`` (its
+confinement report), ``record_step`` (a journal row, never answered: commits are
+pipelined), requests with an ``id`` (``agent_usage``, ``tool``, ``sleep_until``,
+``latest_plan``, ``start_child``), ``cancel``, ``attempt_began``/``attempt_ended`` (a
+step attempt begins and ends, when the engine's observer wants them; never answered)
+and ``finish``. Records cross as plain dicts
+of their dataclass fields. The engine treats every frame from a runner as untrusted input: a
+frame over the size limit, or one that does not decode to the expected shape, kills the
+runner (see ``_runner_pool``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ __all__ = ["ProtocolError", "decode_finish", "decode_journal", "decode_new_insta
            "encode_finish", "encode_journal", "fields_of", "frame", "read_frame"]
 
 _HEADER = struct.Struct(">I")
+#: One encoder for every frame (``json.dumps`` with options builds one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 class ProtocolError(Exception):
@@ -40,7 +45,7 @@ class ProtocolError(Exception):
 
 
 def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, separators=(",", ":")).encode()
+    body = _ENCODER.encode(message).encode()
     return _HEADER.pack(len(body)) + body
 
 
@@ -60,16 +65,24 @@ async def read_frame(reader: asyncio.StreamReader, limit: int) -> dict[str, Any]
     except asyncio.IncompleteReadError:
         raise ProtocolError("the stream ended inside a frame") from None
     try:
-        message = json.loads(body)
-    except (ValueError, RecursionError) as exc:
+        message = json.loads(body.decode())  # str is quicker to parse than bytes
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ProtocolError(f"a frame is not JSON ({exc})") from None
     if not isinstance(message, dict) or not isinstance(message.get("op"), str):
         raise ProtocolError("a frame is not an object with an op")
     return message
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def fields_of(record: Any) -> dict[str, Any]:
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    """A dataclass record as a plain dict of its fields (the names cached per class)."""
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 _KINDS: dict[type, dict[str, tuple[type, ...]]] = {}
@@ -124,9 +137,10 @@ def decode_new_instance(data: Any) -> NewInstance:
     return new
 
 
-def decode_record(data: Any) -> InstanceRecord:
-    record: InstanceRecord = _typed(InstanceRecord, data)
-    return record
+def decode_record(data: dict[str, Any]) -> InstanceRecord:
+    """The instance row of a ``start``, in a runner. What the engine sends is trusted (it
+    is the side that checks): built without the per-field checks of ``_typed``."""
+    return InstanceRecord(**data)
 
 
 def encode_journal(journal: Journal) -> dict[str, Any]:
@@ -137,9 +151,10 @@ def encode_journal(journal: Journal) -> dict[str, Any]:
 
 
 def decode_journal(data: dict[str, Any]) -> Journal:
-    steps = [decode_step(s) for s in data["steps"]]
+    """The journal of a ``start``, in a runner: trusted, like ``decode_record``."""
+    steps = [StepRecord(**s) for s in data["steps"]]
     return Journal(steps={s.seq: s for s in steps},
-                   events=[_typed(EventRecord, e) for e in data["events"]],
+                   events=[EventRecord(**e) for e in data["events"]],
                    last_event_seq=int(data["last_event_seq"]),
                    log_lines=int(data["log_lines"]), log_bytes=int(data["log_bytes"]))
 

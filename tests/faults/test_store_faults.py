@@ -1,7 +1,8 @@
 """Store failures never fail a plan (finding 2): an error at any store call the engine
-makes, a lock held past the busy timeout, a disk filled to the last byte. Each must leave
-every instance recoverable (it completes once the store works again, with the output an
-undisturbed run gives) and the engine alive, recovering by itself.
+makes (in both isolation modes), a lock held past the busy timeout, a disk filled to the
+last byte. Each must leave every instance recoverable (it completes once the store works
+again, with the output an undisturbed run gives) and the engine alive, recovering by
+itself.
 """
 
 from __future__ import annotations
@@ -80,11 +81,12 @@ async def drive(engine: ad.Engine, clock: FakeClock, n: int = 1) -> ad.InstanceS
     return await instance.status()
 
 
+@pytest.mark.parametrize("isolation", ["inline", "process"])
 async def test_an_error_at_any_engine_store_call_leaves_the_instance_recoverable(
-        tmp_path: Path) -> None:
+        tmp_path: Path, isolation: str) -> None:
     clean = FaultyStore(tmp_path / "clean.db")
     clock = FakeClock()
-    async with ad.Engine(clean, clock=clock) as engine:
+    async with ad.Engine(clean, clock=clock, isolation=isolation, runners=1) as engine:
         engine.tools.register("work", work)
         reference = await drive(engine, clock)
     assert (reference.status, reference.output) == ("complete", [2, 3])
@@ -99,7 +101,7 @@ async def test_an_error_at_any_engine_store_call_leaves_the_instance_recoverable
         store = FaultyStore(tmp_path / f"fault-{fail_at}.db", fail_at,
                             errors[fail_at % len(errors)])
         clock = FakeClock()
-        async with ad.Engine(store, clock=clock) as engine:
+        async with ad.Engine(store, clock=clock, isolation=isolation, runners=1) as engine:
             engine.tools.register("work", work)
             status = await drive(engine, clock)
             assert store.failed is not None
