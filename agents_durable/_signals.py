@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from agents_durable.errors import AgentsDurableError
 
-__all__ = ["EngineSignal", "Fatal", "Suspend"]
+__all__ = ["Abandon", "EngineSignal", "Fatal", "Suspend"]
 
 
 class EngineSignal(BaseException):
@@ -26,3 +26,9 @@ class Fatal(EngineSignal):
     def __init__(self, error: AgentsDurableError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+class Abandon(EngineSignal):
+    """The activation must end now with no status of its own: a journal write failed (the
+    store failed, or another worker holds the instance now). The engine hands the
+    instance back; plan code must not go on and record steps after the lost one."""

@@ -33,7 +33,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from agents_durable._signals import EngineSignal, Fatal, Suspend
+from agents_durable._signals import Abandon, EngineSignal, Fatal, Suspend
 from agents_durable.engine._durations import parse_duration, parse_instant
 from agents_durable.engine._facades import (
     Event,
@@ -50,11 +50,13 @@ from agents_durable.engine._quotas import log_quota_exceeded, quota_exceeded, ro
 from agents_durable.engine._retries import DEFAULT_RETRIES, DEFAULT_TIMEOUT, retry_delay
 from agents_durable.engine._scopes import Scope, current_scope, idempotency_key
 from agents_durable.engine._step_functions import WithContext, run_step_function
+from agents_durable.engine._store_guard import is_store_failure
 from agents_durable.engine._tools import ToolBinding, Tools, current_step
 from agents_durable.errors import (
     AgentsDurableError,
     CorruptRecord,
     EventTimeout,
+    LeaseLost,
     LimitExceeded,
     NondeterminismError,
     NonRetryableError,
@@ -152,6 +154,9 @@ class Activation:
         self.suspending = False
         #: The engine-detected failure that ends this activation, once there is one.
         self.failure: AgentsDurableError | None = None
+        #: The store error of a journal write that failed: the activation is abandoned
+        #: (``run`` raises it, and the engine hands the instance back).
+        self.abandoned: Exception | None = None
         self.control: str | None = None
         self.unawaited: dict[int, StepCall] = {}
         #: ``@step.do`` functions by their function name, for injecting results by name.
@@ -171,6 +176,8 @@ class Activation:
             if _is_cancellation(error):
                 raise
             finish = self._ended_by(error)
+        if self.abandoned is not None:  # whatever the plan made of it: nothing to judge
+            raise self.abandoned
         exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
         if exceeded is None:
             return finish
@@ -220,7 +227,10 @@ class Activation:
                                            self.limits.max_payload_bytes)
 
     def _decided(self) -> BaseException | None:
-        """The signal this activation already decided to end with, if any (first wins)."""
+        """The signal this activation already decided to end with, if any (first wins;
+        a lost journal write before all: the instance is handed back whatever else)."""
+        if self.abandoned is not None:
+            return Abandon()
         if self.budget.tripped is not None:
             return Fatal(self.budget.tripped)
         if self.failure is not None:
@@ -287,6 +297,15 @@ class Activation:
         self.failure = error
         self.budget.halt(lambda: Fatal(error))
         return Fatal(error)
+
+    def _abandon(self, error: Exception) -> BaseException:
+        """A journal write failed: end the activation (plan code cannot catch the signal,
+        and its budget stops it at the next tick), so that nothing after the lost row is
+        recorded; ``run`` raises ``error`` for the engine to hand the instance back."""
+        if self.abandoned is None:
+            self.abandoned = error
+        self.budget.halt(Abandon)
+        return Abandon()
 
     def _encode(self, value: Any, *, what: str) -> str:
         return encode_json(value, limit=self.limits.max_result_bytes, what=what,
@@ -426,8 +445,13 @@ class Activation:
                                   self.agent_bytes, growth)
         if exceeded is not None:
             raise self.fail(exceeded)
-        await self.store.record_step(self.record.pk, record, consume_event=consume_event,
-                                     lease=self.record.lease)
+        try:
+            await self.store.record_step(self.record.pk, record,
+                                         consume_event=consume_event, lease=self.record.lease)
+        except Exception as error:
+            if is_store_failure(error) or isinstance(error, LeaseLost):
+                raise self._abandon(error) from None
+            raise
         observe_commit(self.engine.observer, self.record.agent_id, record)
         self.journal.steps[record.seq] = record
         self.journal_bytes += growth
