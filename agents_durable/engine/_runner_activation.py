@@ -5,7 +5,8 @@
 commits journal rows through the engine's (guarded) store, runs tool calls through
 ``Engine.call_tool`` (grant-checked here), reports storage usage and, under a fake clock,
 the time. Everything from the runner is untrusted: each request is checked for shape,
-its journal writes against the instance's quota, its ``finish`` against the log quota.
+its journal writes against the instance's and the agent's quotas, its ``finish`` against
+the log quota.
 The runner tells of each step attempt it begins and ends; the engine observes the attempt
 (its trace span) and runs the attempt's tool calls inside that observation.
 
@@ -103,6 +104,9 @@ class RemoteActivation:
         #: The row of the ``record_step`` just read, committed before the next frame is.
         self._commit_next: tuple[StepRecord, int | None, int] | None = None
         self._journal_bytes = sum(row_bytes(r) for r in journal.steps.values())
+        #: The agent's storage usage as this activation counts it (read at its start):
+        #: the agent's quota is enforced here too, not only by the (untrusted) runner.
+        self._agent_bytes = 0
         self._events = {event.seq for event in journal.events}
         big = max(self.limits.max_payload_bytes, self.limits.max_result_bytes)
         self._frame_limit = 4 * big + 1024 * 1024
@@ -120,6 +124,7 @@ class RemoteActivation:
     async def run(self) -> Finish:
         # asked here, not by the runner: one round trip less per activation
         usage = await self.engine.agent_usage(self.record.agent_id)
+        self._agent_bytes = usage
         runner = await self.pool.acquire()
         self._runner = runner
         healthy = False
@@ -298,6 +303,10 @@ class RemoteActivation:
             if self._runner is not None:
                 self._runner.kill("it wrote past the instance's journal quota")
             raise ProtocolError("journal quota")
+        if growth > 0 and self._agent_bytes + growth > self.limits.max_agent_bytes:
+            if self._runner is not None:
+                self._runner.kill("it wrote past its agent's storage quota")
+            raise ProtocolError("agent quota")
         return step, consume, growth
 
     async def _commit(self, step: StepRecord, consume: int | None, growth: int) -> None:
@@ -315,6 +324,7 @@ class RemoteActivation:
         observe_commit(engine.observer, self.record.agent_id, step)
         self.journal.steps[step.seq] = step
         self._journal_bytes += growth
+        self._agent_bytes += growth
         engine.add_agent_usage(self.record.agent_id, growth)
 
     def _checked_finish(self, finish: Finish) -> Finish:

@@ -145,6 +145,16 @@ async def test_a_row_past_the_journal_quota_is_refused(tmp_path: Path) -> None:
     assert committed == [0]
 
 
+async def test_a_row_past_the_agents_storage_quota_is_refused(tmp_path: Path) -> None:
+    """The agent's quota holds against a runner that skips its own check."""
+    small = Limits(max_agent_bytes=6000)
+    frames = [row(0), row(1, result='"' + "x" * 7000 + '"'), row(2), FINISH]
+    runner, committed, outcome = await _serve(tmp_path, frames, limits=small)
+    assert isinstance(outcome, RunnerDied)
+    assert runner.killed_for == "it wrote past its agent's storage quota"
+    assert committed == [0]
+
+
 async def test_nothing_is_served_after_an_unknown_request(tmp_path: Path) -> None:
     frames = [row(0), {"op": "steal", "id": 1}, row(1), FINISH]
     _runner, committed, outcome = await _serve(tmp_path, frames)
