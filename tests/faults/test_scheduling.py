@@ -153,16 +153,20 @@ async def test_a_worker_claims_only_what_it_has_the_tools_for(
     assert len(left) == 1 and "'quick'" in left[0]  # logged once per plan
 
 
+#: Sleeps until its ``due`` param, then notes its own id through the ``note`` tool.
+DUE_THEN_NOTE = '''
+async def run(event, step):
+    await step.sleep_until("due", event.payload["due"])
+    return await step.do("run", lambda: tools.note(event.instance_id))
+'''
+
+
 async def test_claims_go_in_due_order_and_recovered_work_first(tmp_path: Path) -> None:
     path = tmp_path / "order.db"
     clock = FakeClock()
     start = clock.now()
     ran: list[str] = []
-    source = '''
-async def run(event, step):
-    await step.sleep_until("due", event.payload["due"])
-    return await step.do("run", lambda: tools.note(event.instance_id))
-'''
+    source = DUE_THEN_NOTE
     async with ad.Engine.open(path, clock=clock) as worker:
         worker.tools.register("note", lambda name: name)
         agent = worker.agent("agent-a", tools=["note"])
@@ -196,11 +200,7 @@ async def test_several_recovered_instances_run_before_a_backlog_in_due_order(
     clock = FakeClock()
     start = clock.now()
     ran: list[str] = []
-    source = '''
-async def run(event, step):
-    await step.sleep_until("due", event.payload["due"])
-    return await step.do("run", lambda: tools.note(event.instance_id))
-'''
+    source = DUE_THEN_NOTE
     recovered = {"rec-c": 3, "rec-a": 1, "rec-b": 2}  # name -> minutes until due
     backlog = {f"later-{n:02d}": 10 + n for n in (7, 3, 9, 1, 5, 2, 8, 4, 6, 0)}
     async with ad.Engine.open(path, clock=clock) as worker:

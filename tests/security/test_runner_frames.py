@@ -136,22 +136,17 @@ async def test_a_row_consuming_an_event_the_instance_lacks_is_refused(
     assert committed == [0]
 
 
-async def test_a_row_past_the_journal_quota_is_refused(tmp_path: Path) -> None:
-    small = Limits(max_journal_bytes=4096)
+@pytest.mark.parametrize(("limits", "killed_for"), [
+    (Limits(max_journal_bytes=4096), "it wrote past the instance's journal quota"),
+    # the agent's quota holds against a runner that skips its own check
+    (Limits(max_agent_bytes=6000), "it wrote past its agent's storage quota"),
+], ids=["instance_journal", "agent_storage"])
+async def test_a_row_past_a_storage_quota_is_refused(tmp_path: Path, limits: Limits,
+                                                     killed_for: str) -> None:
     frames = [row(0), row(1, result='"' + "x" * 8000 + '"'), row(2), FINISH]
-    runner, committed, outcome = await _serve(tmp_path, frames, limits=small)
+    runner, committed, outcome = await _serve(tmp_path, frames, limits=limits)
     assert isinstance(outcome, RunnerDied)
-    assert runner.killed_for == "it wrote past the instance's journal quota"
-    assert committed == [0]
-
-
-async def test_a_row_past_the_agents_storage_quota_is_refused(tmp_path: Path) -> None:
-    """The agent's quota holds against a runner that skips its own check."""
-    small = Limits(max_agent_bytes=6000)
-    frames = [row(0), row(1, result='"' + "x" * 7000 + '"'), row(2), FINISH]
-    runner, committed, outcome = await _serve(tmp_path, frames, limits=small)
-    assert isinstance(outcome, RunnerDied)
-    assert runner.killed_for == "it wrote past its agent's storage quota"
+    assert runner.killed_for == killed_for
     assert committed == [0]
 
 

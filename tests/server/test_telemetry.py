@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,14 @@ PLAN = '''async def run(event, step):
 '''
 
 
+def _tracing() -> tuple[Any, Any]:
+    """An in-memory span exporter and the tracer provider that feeds it."""
+    exporter = in_memory.InMemorySpanExporter()
+    provider = sdk_trace.TracerProvider()
+    provider.add_span_processor(export.SimpleSpanProcessor(exporter))
+    return exporter, provider
+
+
 @pytest.mark.parametrize("isolation", ["inline", "process"])
 async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
         tmp_path: Path, clock: FakeClock, isolation: str) -> None:
@@ -35,9 +44,7 @@ async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
     tool calls inside them)."""
     from agents_durable.server import JsonFormatter, Metrics
 
-    exporter = in_memory.InMemorySpanExporter()
-    provider = sdk_trace.TracerProvider()
-    provider.add_span_processor(export.SimpleSpanProcessor(exporter))
+    exporter, provider = _tracing()
     lines: list[str] = []
 
     class Collect(logging.Handler):
@@ -98,9 +105,7 @@ FLAKY = '''async def run(event, step):
 @pytest.mark.parametrize("isolation", ["inline", "process"])
 async def test_a_failed_attempt_is_a_span_with_an_error_and_the_retry_a_second_span(
         tmp_path: Path, clock: FakeClock, isolation: str) -> None:
-    exporter = in_memory.InMemorySpanExporter()
-    provider = sdk_trace.TracerProvider()
-    provider.add_span_processor(export.SimpleSpanProcessor(exporter))
+    exporter, provider = _tracing()
     calls = []
 
     def flaky() -> str:
