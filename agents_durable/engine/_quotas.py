@@ -15,7 +15,7 @@ from agents_durable.store import Journal, StepRecord
 if TYPE_CHECKING:
     from agents_durable.engine._models import Limits
 
-__all__ = ["log_quota_exceeded", "quota_exceeded", "row_bytes"]
+__all__ = ["exceeded_quota", "log_quota_exceeded", "quota_exceeded", "row_bytes"]
 
 
 def row_bytes(record: StepRecord) -> int:
@@ -29,15 +29,27 @@ def row_bytes(record: StepRecord) -> int:
                if isinstance(text, str))
 
 
+def exceeded_quota(limits: Limits, journal_bytes: int, agent_bytes: int,
+                   growth: int) -> str | None:
+    """Which quota a write of ``growth`` bytes would exceed: ``"journal"`` (the
+    instance's), ``"agent"`` (its agent's), or None."""
+    if journal_bytes + growth > limits.max_journal_bytes:
+        return "journal"
+    if growth > 0 and agent_bytes + growth > limits.max_agent_bytes:
+        return "agent"
+    return None
+
+
 def quota_exceeded(limits: Limits, agent_id: str, journal_bytes: int, agent_bytes: int,
                    growth: int) -> LimitExceeded | None:
-    """The quota a write of ``growth`` bytes would exceed, if any."""
-    if journal_bytes + growth > limits.max_journal_bytes:
+    """The error for the quota a write of ``growth`` bytes would exceed, if any."""
+    kind = exceeded_quota(limits, journal_bytes, agent_bytes, growth)
+    if kind == "journal":
         return LimitExceeded(
             f"the instance's journal would exceed its quota of "
             f"{_mib(limits.max_journal_bytes)} (max_journal_bytes); store large data with a "
             "host tool and keep only its key in the step result")
-    if growth > 0 and agent_bytes + growth > limits.max_agent_bytes:
+    if kind == "agent":
         return LimitExceeded(
             f"agent {agent_id!r} would exceed its storage quota of "
             f"{_mib(limits.max_agent_bytes)} (max_agent_bytes); delete finished instances "

@@ -41,7 +41,7 @@ import anyio.abc
 
 from agents_durable.engine._clock import SystemClock
 from agents_durable.engine._observe import observe_commit, observing
-from agents_durable.engine._quotas import log_quota_exceeded, row_bytes
+from agents_durable.engine._quotas import exceeded_quota, log_quota_exceeded, row_bytes
 from agents_durable.engine._runner_pool import Runner, RunnerDied, RunnerPool
 from agents_durable.engine._runner_protocol import (
     ProtocolError,
@@ -67,6 +67,11 @@ logger = logging.getLogger("agents_durable")
 DEADLINE_SLACK = 2.0
 #: Step attempts a runner may have open at once (``step.gather`` of many steps).
 _MAX_OPEN_ATTEMPTS = 10_000
+
+
+#: Why a runner that sent a row past a storage quota is killed, by ``exceeded_quota``.
+_PAST_QUOTA = {"journal": "it wrote past the instance's journal quota",
+               "agent": "it wrote past its agent's storage quota"}
 
 
 class StepAttemptFailed(Exception):
@@ -299,14 +304,11 @@ class RemoteActivation:
             raise ProtocolError("consume_event names no event of this instance")
         previous = self.journal.steps.get(step.seq)
         growth = row_bytes(step) - (row_bytes(previous) if previous else 0)
-        if self._journal_bytes + growth > self.limits.max_journal_bytes:
+        kind = exceeded_quota(self.limits, self._journal_bytes, self._agent_bytes, growth)
+        if kind is not None:  # an honest runner fails the instance before sending the row
             if self._runner is not None:
-                self._runner.kill("it wrote past the instance's journal quota")
-            raise ProtocolError("journal quota")
-        if growth > 0 and self._agent_bytes + growth > self.limits.max_agent_bytes:
-            if self._runner is not None:
-                self._runner.kill("it wrote past its agent's storage quota")
-            raise ProtocolError("agent quota")
+                self._runner.kill(_PAST_QUOTA[kind])
+            raise ProtocolError(f"{kind} quota")
         return step, consume, growth
 
     async def _commit(self, step: StepRecord, consume: int | None, growth: int) -> None:

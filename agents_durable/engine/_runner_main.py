@@ -178,15 +178,11 @@ class _AttemptsToEngine(Observer):
     engine observes the attempt (its span) and runs the attempt's tool calls inside it.
     Commits, tool calls and activations the engine observes itself (see ``_host``)."""
 
-    def __init__(self, link: _EngineLink, enabled: bool) -> None:
+    def __init__(self, link: _EngineLink) -> None:
         self._link = link
-        self._enabled = enabled
 
     @contextlib.contextmanager
     def step(self, agent_id: str, instance_id: str, name: str, attempt: int) -> Iterator[None]:
-        if not self._enabled:
-            yield
-            return
         link = self._link
         link.next_id += 1
         key = link.next_id
@@ -212,7 +208,8 @@ class RunnerHost:
         self._link = link
         self.limits = limits
         self.clock = clock
-        self.observer: Observer = _AttemptsToEngine(link, observe_steps)
+        # the base observer's hooks are skipped outright (``observing``): no frames then
+        self.observer: Observer = _AttemptsToEngine(link) if observe_steps else Observer()
         #: The agent's storage usage the engine sent with the start (saves a round trip).
         self._usage = usage
 

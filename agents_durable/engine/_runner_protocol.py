@@ -8,10 +8,9 @@ confinement report), ``record_step`` (a journal row, never answered: commits are
 pipelined), requests with an ``id`` (``agent_usage``, ``tool``, ``sleep_until``,
 ``latest_plan``, ``start_child``), ``cancel``, ``attempt_began``/``attempt_ended`` (a
 step attempt begins and ends, when the engine's observer wants them; never answered)
-and ``finish``. Records cross as plain dicts
-of their dataclass fields. The engine treats every frame from a runner as untrusted input: a
-frame over the size limit, or one that does not decode to the expected shape, kills the
-runner (see ``_runner_pool``).
+and ``finish``. Records cross as plain dicts of their dataclass fields. The engine treats
+every frame from a runner as untrusted input: a frame over the size limit, or one that
+does not decode to the expected shape, kills the runner (see ``_runner_pool``).
 """
 
 from __future__ import annotations

@@ -175,9 +175,9 @@ def unbind(token: Token[tuple[Any, Any]]) -> None:
         _ACTIVE.reset(token)
 
 
-def make_builtins(guards: Guards, printer: PrintCapture) -> dict[str, Any]:
-    """The builtins dict of one activation: a copy of the shared template (``printer``
-    reaches the functions through ``bind``, done by ``instantiate``)."""
+def make_builtins(guards: Guards) -> dict[str, Any]:
+    """The builtins dict of one activation: a copy of the shared template (the print
+    capture reaches the functions through ``bind``, done by ``instantiate``)."""
     guards.standins.update(_STANDINS)
     return dict(_TEMPLATE)
 

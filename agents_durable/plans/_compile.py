@@ -147,7 +147,7 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
     is small in memory but would take the engine hours to render.
     """
     guards = Guards(budget, plan.policy)
-    builtins = make_builtins(guards, printer)
+    builtins = make_builtins(guards)
     builtins["__import__"] = make_importer(guards, plan.policy)
     namespace = guards.namespace()
     namespace.update(_MATCH_GLOBALS)

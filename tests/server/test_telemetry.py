@@ -36,13 +36,32 @@ def _tracing() -> tuple[Any, Any]:
     return exporter, provider
 
 
+async def _traced_run(tmp_path: Path, clock: FakeClock, isolation: str, provider: Any,
+                      tool: Any, plan: str, id: str, later: str) -> tuple[Any, Any]:
+    """Run ``plan`` (its one tool, ``tool``, granted) as instance ``id`` under a ``Metrics``
+    observer that traces to ``provider``, advancing the clock by ``later`` once it
+    settled; the observer and the instance's output."""
+    from agents_durable.server import Metrics
+
+    async with ad.Engine.open(tmp_path / "t.db", clock=clock, isolation=isolation) as engine:
+        metrics = Metrics(tracer=provider.get_tracer("test"))
+        engine.observer = metrics
+        engine.tools.register(tool.__name__, tool)
+        agent = engine.agent("tracer", tools=[tool.__name__])
+        await agent.register_plan("p", plan)
+        instance = await agent.create("p", id=id)
+        await clock.settle()
+        await clock.advance(later)
+        return metrics, (await instance.wait(timeout=20)).output
+
+
 @pytest.mark.parametrize("isolation", ["inline", "process"])
 async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
         tmp_path: Path, clock: FakeClock, isolation: str) -> None:
     """The same spans whether plan code runs in the engine or in a runner process (which
     tells the engine of its step attempts; the engine opens their spans and runs their
     tool calls inside them)."""
-    from agents_durable.server import JsonFormatter, Metrics
+    from agents_durable.server import JsonFormatter
 
     exporter, provider = _tracing()
     lines: list[str] = []
@@ -62,17 +81,9 @@ async def test_replayed_steps_emit_no_spans_and_logs_carry_the_instance(
         return value + 41
 
     try:
-        async with ad.Engine.open(tmp_path / "t.db", clock=clock,
-                                  isolation=isolation) as engine:
-            metrics = Metrics(tracer=provider.get_tracer("test"))
-            engine.observer = metrics
-            engine.tools.register("lookup", lookup)
-            agent = engine.agent("tracer", tools=["lookup"])
-            await agent.register_plan("p", PLAN)
-            instance = await agent.create("p", id="traced")
-            await clock.settle()
-            await clock.advance("1 hour")
-            assert (await instance.wait(timeout=20)).output == 42
+        metrics, output = await _traced_run(tmp_path, clock, isolation, provider, lookup,
+                                            PLAN, "traced", "1 hour")
+        assert output == 42
     finally:
         tool_log.removeHandler(handler)
     names = [span.name for span in exporter.get_finished_spans()]
@@ -114,17 +125,9 @@ async def test_a_failed_attempt_is_a_span_with_an_error_and_the_retry_a_second_s
             raise ValueError("the first call fails")
         return "ok"
 
-    from agents_durable.server import Metrics
-
-    async with ad.Engine.open(tmp_path / "t.db", clock=clock, isolation=isolation) as engine:
-        engine.observer = Metrics(tracer=provider.get_tracer("test"))
-        engine.tools.register("flaky", flaky)
-        agent = engine.agent("tracer", tools=["flaky"])
-        await agent.register_plan("p", FLAKY)
-        instance = await agent.create("p", id="flaky")
-        await clock.settle()
-        await clock.advance("1 second")
-        assert (await instance.wait(timeout=20)).output == "ok"
+    _, output = await _traced_run(tmp_path, clock, isolation, provider, flaky, FLAKY,
+                                  "flaky", "1 second")
+    assert output == "ok"
     attempts = sorted((s for s in exporter.get_finished_spans() if s.name == "step flaky"),
                       key=lambda s: s.attributes["agents_durable.attempt"])
     assert [s.attributes["agents_durable.attempt"] for s in attempts] == [1, 2]
