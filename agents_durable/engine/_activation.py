@@ -66,7 +66,7 @@ from agents_durable.errors import (
 )
 from agents_durable.plans._budget import Budget
 from agents_durable.plans._builtins import PrintCapture
-from agents_durable.plans._compile import CompiledPlan, instantiate
+from agents_durable.plans._compile import CompiledPlan, PlanEntry, instantiate
 from agents_durable.plans._guards import PlanAccessError, facade
 from agents_durable.plans._sizes import rendered_size, safe_repr
 from agents_durable.store import Finish, InstanceRecord, Journal, StepRecord
@@ -166,6 +166,8 @@ class Activation:
         #: code, else None. A fake clock treats an activation stuck there for a while as
         #: settled, so that advancing time can fire the attempt timeout of a hung tool.
         self.awaiting_host_since: float | None = None
+        #: The plan module of this activation, once instantiated.
+        self.entry: PlanEntry | None = None
 
     # -- driving the plan ---------------------------------------------------------------------
 
@@ -176,6 +178,8 @@ class Activation:
             if _is_cancellation(error):
                 raise
             finish = self._ended_by(error)
+        finally:
+            self._release()
         if self.abandoned is not None:  # whatever the plan made of it: nothing to judge
             raise self.abandoned
         exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
@@ -184,14 +188,24 @@ class Activation:
         quota, kept = exceeded
         return Finish("errored", error=error_json(quota, self.last_step), logs=kept)
 
+    def _release(self) -> None:
+        """Break the activation's reference cycles (root scope -> activation, plan module
+        <-> its functions) so that it is freed when it ends, not at the next full
+        garbage collection."""
+        self.root.owner = None
+        if self.entry is not None:
+            self.entry.release()
+            self.entry = None
+
     async def _drive(self) -> Finish:
         record = self.record
         try:
             binding = ToolBinding(self.grants, invoke=self._call_tool, owner=self,
                                   limit=self.limits.max_payload_bytes,
                                   max_calls=self.plan.policy.max_tool_calls)
-            run = instantiate(self.plan, budget=self.budget, printer=self.printer,
-                              extra={"tools": Tools(binding)})
+            run = self.entry = instantiate(self.plan, budget=self.budget,
+                                           printer=self.printer,
+                                           extra={"tools": Tools(binding)})
             event = Event(self._params(), record.id,
                           dt.datetime.fromtimestamp(record.created_at, dt.UTC),
                           record.agent_id)
@@ -538,7 +552,10 @@ class Activation:
                         config=json.dumps(config), attempts=attempt,
                         started_at=first_started, ended_at=ended,
                         detail=json.dumps(attempts)))
-                    raise failure from None
+                    try:
+                        raise failure from None
+                    finally:
+                        del failure  # its traceback holds this frame: no cycle through it
                 delay = retry_delay(config, attempt)
                 wake = ended + delay
                 await self._save(self._retrying(call, recorded, json.dumps(

@@ -133,7 +133,7 @@ def _restricted_compile(tree: ast.Module, key: str) -> CodeType:
 
 
 def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
-                extra: dict[str, Any]) -> Callable[..., Any]:
+                extra: dict[str, Any]) -> PlanEntry:
     """Run the plan's module body in fresh globals and return its ``run`` function.
 
     Every activation gets new globals, a new builtins dict and new module facades: nothing
@@ -144,7 +144,8 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
     set for the calling task only (``decimal`` keeps it in a context variable, too).
     The returned ``run`` measures the plan's output and any exception it raises before the
     engine turns them into JSON or text: an aliased structure (``a = [a, a]`` forty times)
-    is small in memory but would take the engine hours to render.
+    is small in memory but would take the engine hours to render. Call its ``release()``
+    once the activation is over.
     """
     guards = Guards(budget, plan.policy)
     builtins = make_builtins(guards)
@@ -165,7 +166,27 @@ def instantiate(plan: CompiledPlan, *, budget: Budget, printer: PrintCapture,
         raise PlanRejected([Diagnostic(code="ADP101", line=1, column=0,
                                        message="The plan does not define `run`.",
                                        hint="Define `async def run(event, step):`.")])
-    return _measured(run, guards, printer)
+    return PlanEntry(_measured(run, guards, printer), namespace)
+
+
+class PlanEntry:
+    """The plan's ``run``, measured (see ``instantiate``), and the module it lives in."""
+
+    __slots__ = ("_module", "_run")
+
+    def __init__(self, run: Callable[..., Any], module: dict[str, Any]) -> None:
+        self._run = run
+        self._module = module
+
+    def __call__(self, event: Any, step: Any) -> Any:
+        return self._run(event, step)
+
+    def release(self) -> None:
+        """Drop the module's globals. Its functions refer to them and they to the
+        functions, a cycle only the garbage collector would free, after a full scan of
+        the heap: a wake-up herd of thousands of activations paid for that scan again and
+        again. Nothing calls into the module after its activation has ended."""
+        self._module.clear()
 
 
 #: The hidden globals of class patterns (names to builtin types), copied into each plan.
