@@ -3,9 +3,15 @@
 A step's identity is its scope (the ``step.gather`` branch it runs in, see ``_scopes``), its
 position in that scope, and its kind, name and occurrence, so the same code makes the same
 steps on every replay however gather branches interleave. A recorded step returns its
-stored outcome; a new step executes, and its outcome is committed before the plan sees it
-(in a runner process the commit is pipelined, see ``_runner_main``: the plan may run on
-first, but nothing it does after the step leaves the runner before the commit).
+stored outcome; a new step executes, and its outcome is committed before anything the
+plan does after it reaches the world. Inline, the row of a step without effects (no tool
+call: its callback is a pure function of the journal, so running it again gives the same
+result) waits in memory for the next commit: the one before a tool call or a child's
+start, the activation's end (one transaction with it), or at the latest ``FLUSH_AFTER``
+later; a step whose attempt called a tool is committed before the plan goes on. A wake-up
+thus costs one commit, not three. In a runner process every row is streamed to the engine
+(pipelined, see ``_runner_main``: nothing the plan does after a row leaves the runner
+before the row's commit).
 When the plan reaches a sleep that is not due, an event wait with nothing buffered, or a
 retry delay, the activation persists the wake-up condition and raises ``Suspend``: the
 coroutine unwinds and nothing of the instance stays in memory.
@@ -20,6 +26,7 @@ not by what the coroutine returned. No engine signal raised in any task of the a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 import json
@@ -80,6 +87,10 @@ __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "Activation", "error_json", "re
 #: would fail the same way on every attempt, so the step fails at once instead of retrying.
 _DETERMINISTIC = (PlanRuntimeError, PlanAccessError, ToolUsageError, NameError)
 _STEP_STATES = frozenset({"done", "failed", "waiting", "retrying"})
+
+#: Real seconds the row of a step without effects may wait in memory for the next commit:
+#: what a crash can make a long pure computation redo at most (plus one step).
+FLUSH_AFTER = 0.05
 
 
 def error_json(error: BaseException, step: str | None = None,
@@ -168,6 +179,12 @@ class Activation:
         self.awaiting_host_since: float | None = None
         #: The plan module of this activation, once instantiated.
         self.entry: PlanEntry | None = None
+        #: Rows made but not committed yet, by seq, each with the event it consumes (inline
+        #: only, see the module docstring), in the order they were first made.
+        self.unflushed: dict[int, tuple[StepRecord, int | None]] = {}
+        self._unflushed_since = 0.0
+        self._defers = engine.defers_commits
+        self._flushing: anyio.Lock | None = None
 
     # -- driving the plan ---------------------------------------------------------------------
 
@@ -183,10 +200,12 @@ class Activation:
         if self.abandoned is not None:  # whatever the plan made of it: nothing to judge
             raise self.abandoned
         exceeded = log_quota_exceeded(finish.logs, self.limits, self.journal)
-        if exceeded is None:
-            return finish
-        quota, kept = exceeded
-        return Finish("errored", error=error_json(quota, self.last_step), logs=kept)
+        if exceeded is not None:
+            quota, kept = exceeded
+            finish = Finish("errored", error=error_json(quota, self.last_step), logs=kept)
+        if self.unflushed:  # committed with the end, in one transaction
+            finish = dataclasses.replace(finish, steps=tuple(self.unflushed.values()))
+        return finish
 
     def _release(self) -> None:
         """Break the activation's reference cycles (root scope -> activation, plan module
@@ -237,6 +256,10 @@ class Activation:
         return Finish("complete", output=text, logs=self._logs())
 
     async def _call_tool(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        await self.flush()  # every row made before this effect is committed first
+        context = current_step.get()
+        if context is not None:
+            context._effects = True
         return await self.engine.call_tool(self.record, self.grants, name, args, kwargs,
                                            self.limits.max_payload_bytes)
 
@@ -448,7 +471,8 @@ class Activation:
             self.budget.halt(Suspend)
         return Suspend()
 
-    async def _save(self, record: StepRecord, consume_event: int | None = None) -> None:
+    async def _save(self, record: StepRecord, consume_event: int | None = None, *,
+                    commit_now: bool = False) -> None:
         # After a failure nothing is recorded. After a decision to suspend, a step that
         # already ran (another gather branch's tool call) is still committed: its effect
         # happened, and dropping its result would make the next activation repeat it.
@@ -459,6 +483,40 @@ class Activation:
                                   self.agent_bytes, growth)
         if exceeded is not None:
             raise self.fail(exceeded)
+        if not self._defers:
+            await self._commit(record, consume_event)
+        else:
+            if not self.unflushed:
+                self._unflushed_since = time.monotonic()
+            earlier = self.unflushed.get(record.seq)  # the same row again keeps its place
+            if consume_event is None and earlier is not None:
+                consume_event = earlier[1]
+            self.unflushed[record.seq] = (record, consume_event)
+        self.journal.steps[record.seq] = record
+        self.journal_bytes += growth
+        self.agent_bytes += growth
+        self.engine.add_agent_usage(self.record.agent_id, growth)
+        if self._defers and (commit_now or
+                             time.monotonic() - self._unflushed_since >= FLUSH_AFTER):
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Commit the rows not committed yet, in the order they were made (before an
+        effect, and when they have waited ``FLUSH_AFTER``). Strands flush one at a time,
+        so a row is never committed while one made before it may still fail."""
+        if not self.unflushed and self._flushing is None:
+            return
+        if self._flushing is None:
+            self._flushing = anyio.Lock()
+        async with self._flushing:
+            rows, self.unflushed = self.unflushed, {}
+            for record, consume_event in rows.values():
+                self.check_not_failed()
+                if self.abandoned is not None:
+                    raise Abandon()
+                await self._commit(record, consume_event)
+
+    async def _commit(self, record: StepRecord, consume_event: int | None) -> None:
         try:
             await self.store.record_step(self.record.pk, record,
                                          consume_event=consume_event, lease=self.record.lease)
@@ -467,10 +525,6 @@ class Activation:
                 raise self._abandon(error) from None
             raise
         observe_commit(self.engine.observer, self.record.agent_id, record)
-        self.journal.steps[record.seq] = record
-        self.journal_bytes += growth
-        self.agent_bytes += growth
-        self.engine.add_agent_usage(self.record.agent_id, growth)
 
     def _new_record(self, call: StepCall, state: str, **fields: Any) -> StepRecord:
         seq = self.next_seq
@@ -551,7 +605,7 @@ class Activation:
                         call, "failed", error=json.dumps(failure.to_json()),
                         config=json.dumps(config), attempts=attempt,
                         started_at=first_started, ended_at=ended,
-                        detail=json.dumps(attempts)))
+                        detail=json.dumps(attempts)), commit_now=context._effects)
                     try:
                         raise failure from None
                     finally:
@@ -560,7 +614,7 @@ class Activation:
                 wake = ended + delay
                 await self._save(self._retrying(call, recorded, json.dumps(
                     {"cause": type(error).__name__, "message": message}), config, attempt,
-                    first_started, wake, attempts))
+                    first_started, wake, attempts), commit_now=context._effects)
                 recorded = call._record
                 if delay > 0:
                     raise self._suspend(wake) from None
@@ -569,7 +623,8 @@ class Activation:
             ended = self.clock.now()
             attempts.append({"attempt": attempt, "started": started, "ended": ended})
             await self._save(self._finished(call, recorded, text, config, attempt,
-                                            first_started, ended, attempts))
+                                            first_started, ended, attempts),
+                             commit_now=context._effects)
             return json.loads(text)
 
     def _retrying(self, call: StepCall, recorded: StepRecord | None, error: str,

@@ -67,6 +67,7 @@ async def run_child(activation: Activation, call: StepCall,
         new = NewInstance(agent_id=record.agent_id, id=child, plan_name=str(config["plan"]),
                           plan_version=int(config["version"]), plan_hash=str(config["hash"]),
                           params=str(config["params"]), created_at=activation.clock.now())
+        await activation.flush()  # the row naming the child is committed before it exists
         try:
             await activation.engine.start_child(record, new,
                                                 keep=config.get("on_parent_end") == "keep")

@@ -52,7 +52,7 @@ from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._confinement import ConfinementSettings
 from agents_durable.engine._loop_monitor import LoopMonitor
 from agents_durable.engine._models import Limits
-from agents_durable.engine._observe import Observer, observed, observing
+from agents_durable.engine._observe import Observer, observe_commit, observed, observing
 from agents_durable.engine._retention import RetentionPolicy, apply_retention, retention_loop
 from agents_durable.engine._runner_activation import RemoteActivation
 from agents_durable.engine._runner_pool import RunnerDied, RunnerPool
@@ -158,6 +158,9 @@ class Engine:
         self.retention = retention
         #: Told about work as it runs (metrics, traces); see ``_observe``.
         self.observer: Observer = Observer()
+        #: Inline activations commit the rows of steps without effects with their next
+        #: commit (``Activation._save``).
+        self.defers_commits = True
         self.tools = ToolRegistry(threads_per_agent=tool_threads_per_agent)
         #: ``inline``: plan code runs in this process; ``process``: in confined runner
         #: processes (``_runner_pool``), ``runners`` of them kept started.
@@ -940,6 +943,8 @@ class Engine:
         try:
             if not slot.lost:
                 await self.store.finish(record.pk, finish, now, lease=record.lease)
+                for step, _ in finish.steps:
+                    observe_commit(self.observer, record.agent_id, step)
         except LeaseLost:
             pass  # lease_lost stopped it and said so; the new owner replays it
         except Exception as error:

@@ -65,12 +65,14 @@ class Event:
 class StepContext:
     """What a step callback receives if it takes one parameter."""
 
-    __slots__ = ("_key", "_owner", "attempt", "name", "occurrence")
+    __slots__ = ("_effects", "_key", "_owner", "attempt", "name", "occurrence")
     plan_name = "step context"
 
     def __init__(self, owner: Any, name: str, occurrence: int, attempt: int,
                  idempotency_key: str | Callable[[], str]) -> None:
         self._owner = owner
+        #: The attempt called a tool: its row is committed before the plan goes on.
+        self._effects = False
         self.name = name
         self.occurrence = occurrence
         self.attempt = attempt

@@ -33,6 +33,9 @@ class ActivationHost(Protocol):
 
     limits: Limits
     clock: Clock
+    #: Whether the activation may hold journal rows of steps without effects until its
+    #: next commit (inline); a runner streams each row to the engine instead.
+    defers_commits: bool
     #: Told about step attempts and commits. In a runner it is a no-op ``Observer``: the
     #: engine observes a runner's commits and tool calls itself, where they execute.
     observer: Observer

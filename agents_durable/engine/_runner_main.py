@@ -210,6 +210,8 @@ class RunnerHost:
         self.clock = clock
         # the base observer's hooks are skipped outright (``observing``): no frames then
         self.observer: Observer = _AttemptsToEngine(link) if observe_steps else Observer()
+        #: Rows are streamed to the engine as they are made (pipelined, see above).
+        self.defers_commits = False
         #: The agent's storage usage the engine sent with the start (saves a round trip).
         self._usage = usage
 

@@ -161,6 +161,7 @@ def decode_journal(data: dict[str, Any]) -> Journal:
 def encode_finish(finish: Finish) -> dict[str, Any]:
     data = fields_of(finish)
     data["logs"] = list(finish.logs)
+    del data["steps"]  # a runner sends each row with record_step, checked as it arrives
     return data
 
 
@@ -170,6 +171,8 @@ def decode_finish(data: Any) -> Finish:
     logs = data.get("logs", [])
     if not isinstance(logs, list) or not all(isinstance(line, str) for line in logs):
         raise ProtocolError("finish.logs must be a list of strings")
+    if "steps" in data:  # rows would skip the checks record_step frames get
+        raise ProtocolError("a finish carries no journal rows; send each with record_step")
     finish: Finish = _typed(Finish, data)
     if finish.status not in ("complete", "errored", "waiting", "queued"):
         raise ProtocolError(f"finish.status {finish.status[:20]!r} is not an end")

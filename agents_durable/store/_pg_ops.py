@@ -260,6 +260,8 @@ async def finish(conn: Any, pk: int, finish: Finish, now: float, lease: int) -> 
         if row is None:
             return None
         control, restart_from = row
+        for step, consume_event in finish.steps:
+            await write_step(conn, pk, step, consume_event, lease)
         if finish.logs:
             await conn.execute("INSERT INTO logs (instance_pk, at, line) SELECT $1, $2, "
                                "line FROM unnest($3::text[]) WITH ORDINALITY AS l(line, n) "

@@ -194,6 +194,9 @@ class Finish:
     #: The activation ended without a verdict (cancelled, or the store failed): the
     #: instance keeps its crash count. Only meaningful with ``status="queued"``.
     handed_back: bool = False
+    #: Journal rows the activation had not committed yet, each with the event it
+    #: consumes: written first, in this order, in the same transaction as the end.
+    steps: tuple[tuple[StepRecord, int | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -325,10 +325,7 @@ class SQLiteStore:
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None, lease: int = 0) -> None:
-        row = (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
-               step.error, step.config, step.attempts, step.started_at, step.ended_at,
-               step.wake_at, step.detail, step.scope, step.position)
-        await self._group_commit(_write_step, row, consume_event)
+        await self._group_commit(_write_step, _step_row(pk, step), consume_event)
 
     async def finish(self, pk: int, finish: Finish, now: float, *, lease: int = 0) -> str:
         return await self._group_commit(_finish_in, pk, finish, now)
@@ -707,7 +704,15 @@ def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
         conn.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (row[1], consume_event))
 
 
+def _step_row(pk: int, step: StepRecord) -> tuple[Any, ...]:
+    return (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
+            step.error, step.config, step.attempts, step.started_at, step.ended_at,
+            step.wake_at, step.detail, step.scope, step.position)
+
+
 def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) -> str:
+    for step, consume_event in finish.steps:
+        _write_step(conn, _step_row(pk, step), consume_event)
     row = _one(conn, "SELECT control, restart_from FROM instances WHERE pk = ?", (pk,))
     control, restart_from = (row[0], row[1]) if row else (None, None)
     if finish.logs:

@@ -12,7 +12,9 @@ slows its ``record_step``, and the tool calls the engine serves):
 
 Each test also runs inline, where the rules hold too (a failed journal write abandons
 an inline activation with a signal plan code cannot catch), so both modes stay one
-behaviour.
+behaviour. Inline, the rows of steps without effects are committed with the next commit
+(here the finish, in its transaction) instead of one by one; a step that called a tool is
+committed before the plan goes on.
 """
 
 from __future__ import annotations
@@ -80,8 +82,11 @@ class RecordingStore:
         self.committed.append(step.name)
 
     async def finish(self, pk: int, finish: Any, now: float, **kwargs: Any) -> str:
+        status = await self.inner.finish(pk, finish, now, **kwargs)
+        # rows an inline activation had not committed yet go in the finish's transaction
+        self.committed.extend(step.name for step, _ in finish.steps)
         self.finished_with.append(len(self.committed))
-        return await self.inner.finish(pk, finish, now, **kwargs)
+        return status
 
 
 async def _create(engine: ad.Engine, source: str, work: Any = lambda k: k) -> Any:

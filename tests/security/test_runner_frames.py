@@ -136,6 +136,18 @@ async def test_a_row_consuming_an_event_the_instance_lacks_is_refused(
     assert committed == [0]
 
 
+async def test_a_finish_that_carries_journal_rows_kills_the_runner(tmp_path: Path) -> None:
+    # an inline activation's end carries its last rows; a runner's must not (they would
+    # skip the checks each record_step frame gets)
+    smuggled = row(1)["step"]
+    frames = [row(0), {"op": "finish", "finish": {**FINISH["finish"],
+                                                  "steps": [[smuggled, None]]}}]
+    runner, committed, outcome = await _serve(tmp_path, frames)
+    assert isinstance(outcome, RunnerDied)
+    assert runner.killed_for is not None and "protocol" in runner.killed_for
+    assert committed == [0]
+
+
 @pytest.mark.parametrize(("limits", "killed_for"), [
     (Limits(max_journal_bytes=4096), "it wrote past the instance's journal quota"),
     # the agent's quota holds against a runner that skips its own check
