@@ -485,36 +485,36 @@ class Activation:
             raise self.fail(exceeded)
         if not self._defers:
             await self._commit(record, consume_event)
-        else:
-            if not self.unflushed:
-                self._unflushed_since = time.monotonic()
-            earlier = self.unflushed.get(record.seq)  # the same row again keeps its place
-            if consume_event is None and earlier is not None:
-                consume_event = earlier[1]
-            self.unflushed[record.seq] = (record, consume_event)
         self.journal.steps[record.seq] = record
         self.journal_bytes += growth
         self.agent_bytes += growth
         self.engine.add_agent_usage(self.record.agent_id, growth)
-        if self._defers and (commit_now or
-                             time.monotonic() - self._unflushed_since >= FLUSH_AFTER):
+        if not self._defers:
+            return
+        if not self.unflushed:
+            self._unflushed_since = time.monotonic()
+        earlier = self.unflushed.get(record.seq)  # the same row again keeps its place
+        if consume_event is None and earlier is not None:
+            consume_event = earlier[1]
+        self.unflushed[record.seq] = (record, consume_event)
+        if commit_now or time.monotonic() - self._unflushed_since >= FLUSH_AFTER:
             await self.flush()
 
     async def flush(self) -> None:
         """Commit the rows not committed yet, in the order they were made (before an
         effect, and when they have waited ``FLUSH_AFTER``). Strands flush one at a time,
         so a row is never committed while one made before it may still fail."""
-        if not self.unflushed and self._flushing is None:
-            return
         if self._flushing is None:
+            if not self.unflushed:
+                return  # nothing to commit, and no other strand is committing
             self._flushing = anyio.Lock()
-        async with self._flushing:
+        async with self._flushing:  # also waits for another strand's flush in flight
             rows, self.unflushed = self.unflushed, {}
+            self.check_not_failed()
+            if self.abandoned is not None:  # an earlier row was lost: none after it
+                raise Abandon()
             for record, consume_event in rows.values():
-                self.check_not_failed()
-                if self.abandoned is not None:
-                    raise Abandon()
-                await self._commit(record, consume_event)
+                await self._commit(record, consume_event)  # a failure abandons: no more
 
     async def _commit(self, record: StepRecord, consume_event: int | None) -> None:
         try:

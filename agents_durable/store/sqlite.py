@@ -695,11 +695,16 @@ def _agent_storage_bytes(conn: sqlite3.Connection, agent_id: str) -> int:
 
 def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
                 consume_event: int | None) -> None:
-    conn.execute(f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    _upsert_step(conn, row, consume_event)
     # progress: whatever crashed the engine while this instance was in flight, it got past
     # it, so it is no longer a quarantine suspect
     conn.execute("UPDATE instances SET crashes = 0 WHERE pk = ? AND crashes <> 0", (row[0],))
+
+
+def _upsert_step(conn: sqlite3.Connection, row: tuple[Any, ...],
+                 consume_event: int | None) -> None:
+    conn.execute(f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     if consume_event is not None:
         conn.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (row[1], consume_event))
 
@@ -711,8 +716,8 @@ def _step_row(pk: int, step: StepRecord) -> tuple[Any, ...]:
 
 
 def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) -> str:
-    for step, consume_event in finish.steps:
-        _write_step(conn, _step_row(pk, step), consume_event)
+    for step, consume_event in finish.steps:  # the end below sets the crash count
+        _upsert_step(conn, _step_row(pk, step), consume_event)
     row = _one(conn, "SELECT control, restart_from FROM instances WHERE pk = ?", (pk,))
     control, restart_from = (row[0], row[1]) if row else (None, None)
     if finish.logs:
