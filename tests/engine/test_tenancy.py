@@ -112,16 +112,16 @@ async def test_same_id_under_two_agents_is_two_instances(engine: ad.Engine,
     assert status_b.output == {"agent": "agent-b", "reply": "for b", "params": {"who": "b"}}
     assert (await mine.status()).status == "waiting"  # B's event did not reach A
 
+    # B's restart runs B again (its inbox still holds its event), and A never notices.
     await theirs.restart()
-    await theirs.terminate()
-    assert (await theirs.status()).status == "terminated"
+    assert (await theirs.wait(timeout=10)).output == status_b.output
     assert (await mine.status()).status == "waiting"
 
     await mine.send_event("go", "for a")
     status_a = await mine.wait(timeout=10)
     assert status_a.output == {"agent": "agent-a", "reply": "for a", "params": {"who": "a"}}
     assert (await agent_a.get("order-7")).agent_id == "agent-a"
-    assert (await (await agent_b.get("order-7")).status()).status == "terminated"
+    assert (await (await agent_b.get("order-7")).status()).status == "complete"
 
 
 async def test_list_never_shows_foreign_instances(engine: ad.Engine,
