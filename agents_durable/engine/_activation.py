@@ -26,11 +26,13 @@ not by what the coroutine returned. No engine signal raised in any task of the a
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import inspect
 import json
 import random
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -87,6 +89,11 @@ __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "Activation", "error_json", "re
 #: would fail the same way on every attempt, so the step fails at once instead of retrying.
 _DETERMINISTIC = (PlanRuntimeError, PlanAccessError, ToolUsageError, NameError)
 _STEP_STATES = frozenset({"done", "failed", "waiting", "retrying"})
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+#: Steps a plan may run back to back without yielding to the event loop: every step is a
+#: chance for other activations (and a cancellation) to run, but a yield per step cost a
+#: loop turn per step of every wake-up.
+_STEPS_PER_YIELD = 16
 
 #: Real seconds the row of a step without effects may wait in memory for the next commit:
 #: what a crash can make a long pure computation redo at most (plus one step).
@@ -185,6 +192,7 @@ class Activation:
         self._unflushed_since = 0.0
         self._defers = engine.defers_commits
         self._flushing: anyio.Lock | None = None
+        self._unyielded = 0
 
     # -- driving the plan ---------------------------------------------------------------------
 
@@ -240,7 +248,11 @@ class Activation:
             return self._ended_by(error)
         # The plan returned normally; if it had been told to stop (a `return` in a
         # `finally` swallowed the signal), the decision stands, not the return value.
-        await anyio.lowlevel.checkpoint()  # a shutdown swallowed the same way is re-raised
+        # A cancellation (shutdown) swallowed the same way is raised again, at a loop turn
+        # taken only when one is pending: it is on the task until its scope absorbs it.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            await asyncio.sleep(0)
         decided = self._decided()
         if decided is not None:
             return self._ended_by(decided)
@@ -377,8 +389,8 @@ class Activation:
         if current_step.get() is not None:
             raise PlanRuntimeError(f"step.{kind}() was called inside a step callback; steps "
                                    "cannot be nested. Call it from run() or a helper instead")
-        if not isinstance(name, str) or not name or len(name) > 256 or any(
-                ord(c) < 32 or ord(c) == 127 for c in name):
+        if not isinstance(name, str) or not name or len(name) > 256 or \
+                _CONTROL_CHARACTER.search(name) is not None:
             raise PlanRuntimeError(f"step name {safe_repr(name, 200)} must be a non-empty "
                                    "string of at most 256 characters without control "
                                    "characters")
@@ -576,7 +588,11 @@ class Activation:
         wants_context = _wants_context(fn)
         first_started = attempts[0]["started"] if attempts else None
         while True:
-            await anyio.lowlevel.checkpoint()  # immediate retries stay cancellable
+            # Immediate retries stay cancellable; a first attempt yields every few steps.
+            self._unyielded += 1
+            if attempt > 1 or self._unyielded >= _STEPS_PER_YIELD:
+                self._unyielded = 0
+                await asyncio.sleep(0)
             started = self.clock.now()
             first_started = started if first_started is None else first_started
             context = StepContext(self, call._name, call._occurrence, attempt,
@@ -630,7 +646,7 @@ class Activation:
     def _retrying(self, call: StepCall, recorded: StepRecord | None, error: str,
                   config: dict[str, Any], attempt: int, started: float, wake: float,
                   attempts: list[dict[str, Any]]) -> StepRecord:
-        fields = dict(error=error, config=json.dumps(config), attempts=attempt,
+        fields = dict(error=error, config=_config_json(config), attempts=attempt,
                       started_at=started, wake_at=wake, detail=json.dumps(attempts))
         if recorded is not None:
             return _updated(recorded, "retrying", **fields)
@@ -639,7 +655,7 @@ class Activation:
     def _finished(self, call: StepCall, recorded: StepRecord | None, text: str,
                   config: dict[str, Any], attempt: int, started: float, ended: float,
                   attempts: list[dict[str, Any]]) -> StepRecord:
-        fields = dict(result=text, config=json.dumps(config), attempts=attempt,
+        fields = dict(result=text, config=_config_json(config), attempts=attempt,
                       started_at=started, ended_at=ended, detail=json.dumps(attempts))
         if recorded is not None:
             return _updated(recorded, "done", **fields, error=None, wake_at=None)
@@ -898,6 +914,25 @@ _MISSING = object()
 
 
 _MAX_MATCH_BYTES = 64 * 1024
+
+
+_CONFIG_TEXTS: dict[tuple[tuple[str, Any], ...], str] = {}
+
+
+def _config_json(config: dict[str, Any]) -> str:
+    """``json.dumps(config)``, remembered: nearly every step of every plan runs under one
+    of a few configs (the default, above all), and a wake-up herd encodes it per step."""
+    key = tuple(config.items())
+    try:
+        text = _CONFIG_TEXTS.get(key)
+    except TypeError:  # an unhashable value (config is the engine's, so never yet)
+        return json.dumps(config)
+    if text is None:
+        text = json.dumps(config)
+        if len(_CONFIG_TEXTS) >= 256:
+            _CONFIG_TEXTS.clear()
+        _CONFIG_TEXTS[key] = text
+    return text
 
 
 def _updated(record: StepRecord, state: str, **fields: Any) -> StepRecord:

@@ -48,6 +48,7 @@ import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from agents_durable.engine._activation import Activation, error_json
+from agents_durable.engine._activation_tasks import ActivationTasks
 from agents_durable.engine._clock import Clock, SystemClock
 from agents_durable.engine._confinement import ConfinementSettings
 from agents_durable.engine._loop_monitor import LoopMonitor
@@ -176,6 +177,7 @@ class Engine:
         self._grants: dict[str, frozenset[str]] = {}
         self._policies: dict[str, PlanPolicy] = {}
         self._group: TaskGroup | None = None
+        self._activations = ActivationTasks()
         self._exit: contextlib.AsyncExitStack | None = None
         self._open = False
         self._slots: dict[int, _Slot] = {}
@@ -286,6 +288,8 @@ class Engine:
                     self.runner_pool = pool
                 self._group = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(self._stop)
+                self._activations = ActivationTasks()  # new for each opening
+                self._group.start_soon(self._activations.run)
                 self._group.start_soon(self._schedule)
                 self._group.start_soon(self.loop_monitor.run)
                 if self.retention is not None:
@@ -646,6 +650,12 @@ class Engine:
         return since is not None and time.monotonic() - since >= self.stall_after
 
     async def _schedule(self) -> None:
+        try:
+            await self._schedule_rounds()
+        finally:
+            self._activations.seal()  # nothing starts activations once the scheduler ends
+
+    async def _schedule_rounds(self) -> None:
         with anyio.CancelScope() as scope:
             self._scheduler_scope = scope
             while True:
@@ -677,8 +687,6 @@ class Engine:
             for pk, op in await self.store.pending_controls(list(self._slots)):
                 self.request_control(pk, op)
         schedule_at = await self._fire_schedules()
-        group = self._group
-        assert group is not None
         busy = [slot for slot in self._slots.values() if not self._stalled(slot)]
         free = self.concurrency - len(busy)
         if free <= 0:
@@ -693,13 +701,13 @@ class Engine:
         outcome: object = None
         with anyio.CancelScope(shield=True):
             try:
-                outcome = await self._claim(group, free, suspects, schedule_at)
+                outcome = await self._claim(free, suspects, schedule_at)
             finally:
                 self._claim_done = None
                 claim_done.set()
         return outcome
 
-    async def _claim(self, group: TaskGroup, free: int, suspects: int,
+    async def _claim(self, free: int, suspects: int,
                      schedule_at: float | None) -> object:
         """Claim up to ``free`` instances and start their activations; what to sleep
         until when nothing was claimed."""
@@ -740,9 +748,8 @@ class Engine:
             except Exception:  # a bad row: each activation loads (and fails) alone
                 logger.exception("loading %d journals at once failed", len(claimed))
         for slot in slots:
-            # named: anyio would otherwise build the name from the method per activation
-            group.start_soon(self._activate, slot, journals.get(slot.record.pk),
-                             name="agents_durable.activation")
+            self._activations.start(self._activate(slot, journals.get(slot.record.pk)),
+                                    slot.scope, name="agents_durable.activation")
         if claimed:
             return _CLAIMED
         # due work left unclaimed (its agent is at its cap, a suspect is on probation, its

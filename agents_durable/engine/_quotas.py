@@ -24,9 +24,12 @@ def row_bytes(record: StepRecord) -> int:
     Every activation measures its whole journal, so ASCII text (what ``json.dumps`` writes
     by default) is counted by length, without encoding it again.
     """
-    return sum(len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-               for text in (record.result, record.error, record.config, record.detail)
-               if isinstance(text, str))
+    size = 0
+    for text in (record.result, record.error, record.config, record.detail):
+        if isinstance(text, str):  # None, or a damaged non-text value: nothing stored
+            size += len(text) if text.isascii() else len(text.encode("utf-8",
+                                                                     "surrogatepass"))
+    return size
 
 
 def exceeded_quota(limits: Limits, journal_bytes: int, agent_bytes: int,
