@@ -63,6 +63,7 @@ from agents_durable.store._records import (
 )
 from agents_durable.store._recovery import quarantine_error, split_suspects
 from agents_durable.store._schema import check_existing, migrate, transaction
+from agents_durable.store._sqlite_batch import STEP_COLUMNS, finish_many, step_row
 from agents_durable.store._sqlite_children import instance_ended, start_child
 from agents_durable.store._sqlite_evolution import (
     JournalFingerprint,
@@ -78,8 +79,7 @@ T = TypeVar("T")
 _INSTANCE_COLUMNS = ("pk, agent_id, id, plan_name, plan_version, plan_hash, params, status, "
                      "output, error, created_at, updated_at, wake_at, control, paused_at, "
                      "crashes")
-_STEP_COLUMNS = ("seq, kind, name, occurrence, state, result, error, config, attempts, "
-                 "started_at, ended_at, wake_at, detail, scope, position")
+_STEP_COLUMNS = STEP_COLUMNS
 _PLAN_COLUMNS = ("agent_id, name, version, hash, source, description, outline, policy, "
                  "created_at")
 
@@ -325,7 +325,7 @@ class SQLiteStore:
 
     async def record_step(self, pk: int, step: StepRecord, *,
                           consume_event: int | None = None, lease: int = 0) -> None:
-        await self._group_commit(_write_step, _step_row(pk, step), consume_event)
+        await self._group_commit(_write_step, step_row(pk, step), consume_event)
 
     async def finish(self, pk: int, finish: Finish, now: float, *, lease: int = 0) -> str:
         return await self._group_commit(_finish_in, pk, finish, now)
@@ -617,12 +617,52 @@ def _claim_due(conn: sqlite3.Connection, now: float, limit: int, per_agent: int 
             (now, json.dumps(chosen))).fetchall()
 
 
+def _run_together(conn: sqlite3.Connection,
+                  operations: list[tuple[Callable[..., Any], tuple[Any, ...]]]
+                  ) -> list[tuple[bool, Any]]:
+    """Every operation, in order, consecutive ends as one ``finish_many``; raises at the
+    first failure."""
+    outcomes: list[tuple[bool, Any]] = []
+    ends: list[tuple[int, Finish, float]] = []
+
+    def write_ends() -> None:
+        outcomes.extend((True, status) for status in finish_many(conn, ends, _finish_in))
+        ends.clear()
+
+    for fn, args in operations:
+        if fn is _finish_in:
+            ends.append(args)
+            continue
+        if ends:
+            write_ends()
+        outcomes.append((True, fn(conn, *args)))
+    if ends:
+        write_ends()
+    return outcomes
+
+
 def _run_batch(conn: sqlite3.Connection,
                operations: list[tuple[Callable[..., Any], tuple[Any, ...]]]
                ) -> list[tuple[bool, Any]]:
-    """One transaction for many writers; each operation under its own savepoint."""
+    """One transaction for many writers, in which one failing operation fails alone.
+
+    Optimistic: all operations run under one savepoint (two statements per batch instead
+    of two per operation), and runs of activation ends are written together
+    (``finish_many``); only if something raises is all of it undone and the batch run
+    again with a savepoint per operation.
+    """
     outcomes: list[tuple[bool, Any]] = []
     with transaction(conn):
+        if len(operations) > 1:
+            conn.execute("SAVEPOINT batch")
+            try:
+                outcomes = _run_together(conn, operations)
+            except Exception:
+                conn.execute("ROLLBACK TO batch")
+                outcomes = []
+            conn.execute("RELEASE batch")
+            if outcomes:
+                return outcomes
         for fn, args in operations:
             conn.execute("SAVEPOINT operation")
             try:
@@ -701,23 +741,24 @@ def _write_step(conn: sqlite3.Connection, row: tuple[Any, ...],
     conn.execute("UPDATE instances SET crashes = 0 WHERE pk = ? AND crashes <> 0", (row[0],))
 
 
+_UPSERT_STEP = (f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 def _upsert_step(conn: sqlite3.Connection, row: tuple[Any, ...],
                  consume_event: int | None) -> None:
-    conn.execute(f"INSERT OR REPLACE INTO steps (instance_pk, {_STEP_COLUMNS}) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    conn.execute(_UPSERT_STEP, row)
     if consume_event is not None:
         conn.execute("UPDATE events SET consumed_by = ? WHERE seq = ?", (row[1], consume_event))
 
 
-def _step_row(pk: int, step: StepRecord) -> tuple[Any, ...]:
-    return (pk, step.seq, step.kind, step.name, step.occurrence, step.state, step.result,
-            step.error, step.config, step.attempts, step.started_at, step.ended_at,
-            step.wake_at, step.detail, step.scope, step.position)
-
-
 def _finish_in(conn: sqlite3.Connection, pk: int, finish: Finish, now: float) -> str:
-    for step, consume_event in finish.steps:  # the end below sets the crash count
-        _upsert_step(conn, _step_row(pk, step), consume_event)
+    # the end below sets the crash count
+    if finish.steps:
+        conn.executemany(_UPSERT_STEP, [step_row(pk, step) for step, _ in finish.steps])
+        consumed = [(step.seq, event) for step, event in finish.steps if event is not None]
+        if consumed:
+            conn.executemany("UPDATE events SET consumed_by = ? WHERE seq = ?", consumed)
     row = _one(conn, "SELECT control, restart_from FROM instances WHERE pk = ?", (pk,))
     control, restart_from = (row[0], row[1]) if row else (None, None)
     if finish.logs:
